@@ -1,0 +1,255 @@
+/*
+ * numseq.h - PostgreSQL-exact sequences, in process, lock-free.
+ *
+ * numseq hands out 64-bit numbers the way a PostgreSQL 15 SEQUENCE does:
+ * the same parameters (AS, START, INCREMENT, MINVALUE, MAXVALUE, CYCLE,
+ * CACHE), the same defaults, the same validation order and message text,
+ * and the same results from nextval / setval / RESTART / ALTER.  Every
+ * deliberate difference is listed in docs/semantics.md.
+ *
+ * Conventions (after LMDB):
+ *  - numseq_t is opaque.  Every function returns an int: 0 (NUMSEQ_OK) on
+ *    success, a negative NUMSEQ_E* code otherwise.  Values come back through
+ *    out-parameters, because every int64_t is a legal sequence value.
+ *  - Functions that can fail with a PostgreSQL message take an optional
+ *    numseq_error_t *err (may be NULL).  On failure it receives the code,
+ *    PostgreSQL's SQLSTATE and the formatted message; on success it is left
+ *    untouched.  There is no hidden "last error": in a lock-free library
+ *    another thread would overwrite it.
+ *  - The library never aborts on caller input: NULL or destroyed handles,
+ *    out-of-range values and bad options all return codes.
+ *
+ * Synchronization table (which calls may run at the same time on ONE
+ * sequence; "yes" means no external locking is needed):
+ *
+ *                     nextval  nextval_n  setval  restart  alter  read  destroy
+ *   nextval            yes      yes        yes     yes     yes    yes    NO
+ *   nextval_n          yes      yes        yes     yes     yes    yes    NO
+ *   setval/restart     yes      yes        yes*    yes*    yes*   yes    NO
+ *   alter              yes      yes        yes*    yes*    yes*   yes    NO
+ *   read/get_options   yes      yes        yes     yes     yes    yes    NO
+ *   destroy            NO       NO         NO      NO      NO     NO     NO
+ *
+ *   (*) writers (setval, restart, alter) serialize on an internal mutex:
+ *       they may block each other, never nextval.
+ *   currval, lastval and discard touch only the calling thread's state and
+ *   may run concurrently with anything except destroy of the sequence
+ *   passed to currval.
+ *
+ * Progress: nextval, nextval_n and read are lock-free (no lock, no system
+ * call; a retry happens only when a writer changed the sequence).  The one
+ * exception is the ticket rebase described in docs/design.md, which happens
+ * once every 2^43 calls on one sequence and takes the writer mutex.
+ *
+ * Ordering: every operation on one sequence is linearizable.  A value
+ * returned by nextval happens-before nothing by itself: numseq orders the
+ * sequence state, not the caller's other memory.
+ */
+#ifndef NUMSEQ_H
+#define NUMSEQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NUMSEQ_VERSION_MAJOR 0
+#define NUMSEQ_VERSION_MINOR 1
+#define NUMSEQ_VERSION_PATCH 0
+/* ABI promise: within one major version, existing functions keep their
+ * signatures and existing struct members keep their offsets. */
+
+#if defined(NUMSEQ_STATIC_DEFINE)
+#define NUMSEQ_API
+#elif defined(_WIN32)
+#define NUMSEQ_API __declspec(dllimport)
+#else
+#define NUMSEQ_API __attribute__((visibility("default")))
+#endif
+
+/* ---------------------------------------------------------------- errors */
+
+/* Library codes live in a reserved negative band.  Each names what the
+ * user sees; numseq_strerror() gives a short description. */
+enum {
+	NUMSEQ_OK = 0,
+	NUMSEQ_EINVAL = -30800,     /* bad argument: NULL/destroyed handle, k = 0 */
+	NUMSEQ_ENOMEM = -30801,     /* out of memory */
+	NUMSEQ_ETYPE = -30802,      /* sequence type must be smallint, integer, or bigint */
+	NUMSEQ_EINCREMENT = -30803, /* INCREMENT must not be zero */
+	NUMSEQ_ETYPERANGE = -30804, /* MAXVALUE/MINVALUE out of range for the type */
+	NUMSEQ_EMINMAX = -30805,    /* MINVALUE must be less than MAXVALUE */
+	NUMSEQ_ESTART = -30806,     /* START outside MINVALUE..MAXVALUE */
+	NUMSEQ_ERESTART = -30807,   /* RESTART / current value outside the bounds */
+	NUMSEQ_ECACHE = -30808,     /* CACHE must be greater than zero */
+	NUMSEQ_EMAXVALUE = -30809,  /* nextval: reached maximum value */
+	NUMSEQ_EMINVALUE = -30810,  /* nextval: reached minimum value */
+	NUMSEQ_ESETVAL = -30811,    /* setval: value out of bounds */
+	NUMSEQ_ECURRVAL = -30812,   /* currval not yet defined in this session */
+	NUMSEQ_ELASTVAL = -30813,   /* lastval not yet defined in this session */
+	NUMSEQ_ENAME = -30814,      /* sequence name empty or longer than 63 bytes */
+	NUMSEQ_EOPTION = -30815,    /* unknown bit in numseq_options_t.set */
+	NUMSEQ_ELAST = -30815
+};
+
+#define NUMSEQ_MSG_MAX 256
+
+typedef struct numseq_error {
+	int code;                      /* the NUMSEQ_E* code returned */
+	char sqlstate[6];              /* PostgreSQL's SQLSTATE, e.g. "2200H" */
+	char message[NUMSEQ_MSG_MAX];  /* PostgreSQL's message text */
+} numseq_error_t;
+
+/* Short description of a code (static string; never NULL, also for
+ * unknown codes and positive errno values). */
+NUMSEQ_API const char *numseq_strerror(int code);
+
+/* --------------------------------------------------------------- options */
+
+typedef enum numseq_type {
+	NUMSEQ_SMALLINT = 2, /* int2: -32768 .. 32767 */
+	NUMSEQ_INTEGER = 4,  /* int4 */
+	NUMSEQ_BIGINT = 8    /* int8 (default) */
+} numseq_type_t;
+
+/* Bits of numseq_options_t.set: which fields were given.  A field whose bit
+ * is clear is "not given": CREATE applies PostgreSQL's defaults (which
+ * depend on the sign of INCREMENT), ALTER keeps the current value. */
+enum {
+	NUMSEQ_OPT_TYPE = 1u << 0,         /* AS type */
+	NUMSEQ_OPT_START = 1u << 1,        /* START WITH start */
+	NUMSEQ_OPT_INCREMENT = 1u << 2,    /* INCREMENT BY increment */
+	NUMSEQ_OPT_MINVALUE = 1u << 3,     /* MINVALUE minvalue */
+	NUMSEQ_OPT_MAXVALUE = 1u << 4,     /* MAXVALUE maxvalue */
+	NUMSEQ_OPT_NO_MINVALUE = 1u << 5,  /* NO MINVALUE: the default again */
+	NUMSEQ_OPT_NO_MAXVALUE = 1u << 6,  /* NO MAXVALUE */
+	NUMSEQ_OPT_CYCLE = 1u << 7,        /* CYCLE / NO CYCLE, from .cycle */
+	NUMSEQ_OPT_CACHE = 1u << 8,        /* CACHE cache */
+	NUMSEQ_OPT_RESTART = 1u << 9,      /* ALTER only: RESTART (to START) */
+	NUMSEQ_OPT_RESTART_WITH = 1u << 10,/* ALTER only: RESTART WITH restart */
+	NUMSEQ_OPT_NAME = 1u << 11         /* CREATE only: name, used in messages */
+};
+
+typedef struct numseq_options {
+	unsigned set;          /* NUMSEQ_OPT_* bits */
+	numseq_type_t type;
+	int64_t start;
+	int64_t increment;
+	int64_t minvalue;
+	int64_t maxvalue;
+	int64_t cache;
+	int64_t restart;
+	bool cycle;
+	const char *name;      /* copied; at most 63 bytes; default "numseq" */
+} numseq_options_t;
+
+/* Clears o: nothing given. */
+NUMSEQ_API void numseq_options_init(numseq_options_t *o);
+
+/* ------------------------------------------------------------- lifecycle */
+
+typedef struct numseq numseq_t;
+
+/* Creates a sequence, validating o (NULL = all defaults) exactly as
+ * PostgreSQL's CREATE SEQUENCE does, in its order, with its messages.
+ * NUMSEQ_OPT_RESTART / _RESTART_WITH are ALTER-only: NUMSEQ_EOPTION here.
+ * Errors: NUMSEQ_EINVAL (out NULL), NUMSEQ_EOPTION, NUMSEQ_ENAME,
+ * NUMSEQ_ETYPE, NUMSEQ_EINCREMENT, NUMSEQ_ETYPERANGE, NUMSEQ_EMINMAX,
+ * NUMSEQ_ESTART, NUMSEQ_ECACHE, NUMSEQ_ENOMEM.  Thread-safe. */
+NUMSEQ_API int numseq_create(numseq_t **out, const numseq_options_t *o,
+                             numseq_error_t *err);
+
+/* Frees *s and sets *s to NULL; later calls on that NULL get NUMSEQ_EINVAL.
+ * No other call on the sequence may be running or start afterwards.
+ * Values cached by threads are lost.  Errors: NUMSEQ_EINVAL. */
+NUMSEQ_API int numseq_destroy(numseq_t **s);
+
+/* ------------------------------------------------------------- numbering */
+
+/* nextval(): the next value.  The first call returns START (or the RESTART
+ * / setval(v, false) value); then last + INCREMENT.  At the bound: NO CYCLE
+ * -> NUMSEQ_EMAXVALUE / NUMSEQ_EMINVALUE, state unchanged; CYCLE -> wraps to
+ * MINVALUE (ascending) or MAXVALUE (descending).  With CACHE n > 1 the
+ * calling thread reserves n values at a time (docs/semantics.md).
+ * Lock-free; one atomic fetch-add on the common path.  Updates the calling
+ * thread's currval/lastval.  Errors: NUMSEQ_EINVAL, NUMSEQ_EMAXVALUE,
+ * NUMSEQ_EMINVALUE. */
+NUMSEQ_API int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err);
+
+/* A run of consecutive values first, first+step, ..., count of them. */
+typedef struct numseq_block {
+	int64_t first;
+	int64_t step;    /* the INCREMENT in force when the block was taken */
+	uint64_t count;  /* 1 .. k */
+} numseq_block_t;
+
+/* Bulk: takes up to k values in one atomic step.  Like a PostgreSQL cache
+ * refill, the block stops at the bound (count < k) rather than wrap inside
+ * it; with CYCLE the wrap happens as the first value of the next call.
+ * Bypasses the thread's cache.  currval becomes the block's last value.
+ * Lock-free (CAS).  Errors: NUMSEQ_EINVAL (k = 0), NUMSEQ_EMAXVALUE,
+ * NUMSEQ_EMINVALUE (no value left at all). */
+NUMSEQ_API int numseq_nextval_n(numseq_t *s, uint64_t k, numseq_block_t *out,
+                                numseq_error_t *err);
+
+/* setval(v, is_called): MINVALUE <= v <= MAXVALUE or NUMSEQ_ESETVAL with
+ * PostgreSQL's message; is_called = true: the next nextval advances from v;
+ * false: the next nextval returns v.  The calling thread's cache is dropped;
+ * other threads keep handing out values they have cached (as in PostgreSQL).
+ * With is_called, currval becomes v.  Blocking for other writers only.
+ * Errors: NUMSEQ_EINVAL, NUMSEQ_ESETVAL. */
+NUMSEQ_API int numseq_setval(numseq_t *s, int64_t v, bool is_called,
+                             numseq_error_t *err);
+
+/* ALTER SEQUENCE ... RESTART [WITH v]: the next nextval returns START (or
+ * v).  Every thread's cache is dropped.  currval is unchanged.
+ * Errors: NUMSEQ_EINVAL, NUMSEQ_ERESTART. */
+NUMSEQ_API int numseq_restart(numseq_t *s, numseq_error_t *err);
+NUMSEQ_API int numseq_restart_with(numseq_t *s, int64_t v, numseq_error_t *err);
+
+/* ALTER SEQUENCE with the fields whose bits are set in o (RESTART and
+ * RESTART WITH included); validation as PostgreSQL's, against the stored
+ * last_value.  On error nothing changes.  Every thread's cache is dropped.
+ * The name is fixed at creation: NUMSEQ_OPT_NAME here is NUMSEQ_EOPTION, as
+ * are bits numseq_create does not know.
+ * Errors: NUMSEQ_EINVAL, NUMSEQ_EOPTION and the validation
+ * codes of numseq_create plus NUMSEQ_ERESTART. */
+NUMSEQ_API int numseq_alter(numseq_t *s, const numseq_options_t *o,
+                            numseq_error_t *err);
+
+/* ------------------------------------------------------- session values */
+
+/* currval(s): the value the calling thread last obtained from s by nextval
+ * (or set with setval(v, true)).  A thread plays PostgreSQL's session.
+ * Errors: NUMSEQ_EINVAL, NUMSEQ_ECURRVAL. */
+NUMSEQ_API int numseq_currval(numseq_t *s, int64_t *out, numseq_error_t *err);
+
+/* lastval(): currval of the sequence the calling thread's last nextval
+ * touched.  Errors: NUMSEQ_EINVAL, NUMSEQ_ELASTVAL. */
+NUMSEQ_API int numseq_lastval(int64_t *out, numseq_error_t *err);
+
+/* DISCARD SEQUENCES for the calling thread: forgets currval/lastval and
+ * drops cached values (they become gaps). */
+NUMSEQ_API void numseq_discard(void);
+
+/* --------------------------------------------------------------- reading */
+
+/* SELECT last_value, is_called FROM s.  With CACHE, last_value is the end
+ * of the last block reserved by any thread.  Lock-free, linearizable.
+ * Errors: NUMSEQ_EINVAL. */
+NUMSEQ_API int numseq_read(numseq_t *s, int64_t *last_value, bool *is_called);
+
+/* The parameters in force (all fields given; .name points into s and lives
+ * as long as s).  Errors: NUMSEQ_EINVAL. */
+NUMSEQ_API int numseq_get_options(numseq_t *s, numseq_options_t *out);
+
+/* "0.1.0" */
+NUMSEQ_API const char *numseq_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NUMSEQ_H */

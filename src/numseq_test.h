@@ -1,0 +1,19 @@
+/*
+ * numseq_test.h - hooks for numseq's own tests.  Not installed, not part of
+ * the ABI; the symbols are hidden in the shared library, so tests link the
+ * static one (numseq::numseq_static).
+ */
+#ifndef NUMSEQ_TEST_H
+#define NUMSEQ_TEST_H
+
+#include "numseq.h"
+
+/* Sets the ticket count at which the sequence rebases (default 2^43), so
+ * that tests can drive many rebases.  Must be >= 1 and <= 2^43.  Call only
+ * while no other thread uses s.  Returns NUMSEQ_OK or NUMSEQ_EINVAL. */
+int numseq__set_rebase_at(numseq_t *s, uint64_t rebase_at);
+
+/* Number of epochs (writer operations and rebases) so far. */
+uint64_t numseq__epoch(numseq_t *s);
+
+#endif
