@@ -1,0 +1,54 @@
+/*
+ * errors.c - error codes, their names, and PostgreSQL-style messages.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "numseq_internal.h"
+
+int numseq__fail(numseq_error_t *err, int code, const char *sqlstate,
+                 const char *fmt, ...)
+{
+	if (err != NULL) {
+		va_list ap;
+		err->code = code;
+		memcpy(err->sqlstate, sqlstate, 5);
+		err->sqlstate[5] = '\0';
+		va_start(ap, fmt);
+		(void)vsnprintf(err->message, sizeof err->message, fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+const char *numseq_strerror(int code)
+{
+	switch (code) {
+	case NUMSEQ_OK: return "success";
+	case NUMSEQ_EINVAL: return "invalid argument (NULL or destroyed handle, k = 0, bad pointer)";
+	case NUMSEQ_ENOMEM: return "out of memory";
+	case NUMSEQ_ETYPE: return "sequence type must be smallint, integer, or bigint";
+	case NUMSEQ_EINCREMENT: return "INCREMENT must not be zero";
+	case NUMSEQ_ETYPERANGE: return "MINVALUE or MAXVALUE is out of range for the sequence data type";
+	case NUMSEQ_EMINMAX: return "MINVALUE must be less than MAXVALUE";
+	case NUMSEQ_ESTART: return "START value is outside MINVALUE..MAXVALUE";
+	case NUMSEQ_ERESTART: return "RESTART (or current) value is outside MINVALUE..MAXVALUE";
+	case NUMSEQ_ECACHE: return "CACHE must be greater than zero";
+	case NUMSEQ_EMAXVALUE: return "nextval: reached maximum value of sequence";
+	case NUMSEQ_EMINVALUE: return "nextval: reached minimum value of sequence";
+	case NUMSEQ_ESETVAL: return "setval: value is out of bounds for sequence";
+	case NUMSEQ_ECURRVAL: return "currval of sequence is not yet defined in this session";
+	case NUMSEQ_ELASTVAL: return "lastval is not yet defined in this session";
+	case NUMSEQ_ENAME: return "sequence name must be 1 to 63 bytes";
+	case NUMSEQ_EOPTION: return "conflicting, redundant or unknown options";
+	default:
+		if (code > 0)
+			return "system error (errno value)";
+		return "unknown numseq error code";
+	}
+}
+
+const char *numseq_version(void)
+{
+	return "0.1.0";
+}

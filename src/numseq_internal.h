@@ -1,0 +1,77 @@
+/*
+ * numseq_internal.h - shared between the library's modules; not installed.
+ */
+#ifndef NUMSEQ_INTERNAL_H
+#define NUMSEQ_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "numseq.h"
+
+/* ------------------------------------------------------------ errors.c */
+
+/* Fills *err (if not NULL) with code, sqlstate and the printf-formatted
+ * message, and returns code, so that callers can `return numseq__fail(…)`. */
+int numseq__fail(numseq_error_t *err, int code, const char *sqlstate,
+                 const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* PostgreSQL's SQLSTATEs for the errors numseq reproduces. */
+#define NUMSEQ__SQLSTATE_PARAM "22023"    /* invalid_parameter_value */
+#define NUMSEQ__SQLSTATE_LIMIT "2200H"    /* sequence_generator_limit_exceeded */
+#define NUMSEQ__SQLSTATE_RANGE "22003"    /* numeric_value_out_of_range */
+#define NUMSEQ__SQLSTATE_STATE "55000"    /* object_not_in_prerequisite_state */
+#define NUMSEQ__SQLSTATE_SYNTAX "42601"   /* syntax_error (conflicting options) */
+#define NUMSEQ__SQLSTATE_ARG "22000"      /* data_exception: numseq's own checks */
+#define NUMSEQ__SQLSTATE_NOMEM "53200"    /* out_of_memory */
+
+/* ----------------------------------------------------------- session.c */
+
+/*
+ * Per-thread state: the thread plays PostgreSQL's session.  For each
+ * sequence the thread has touched it keeps currval and the thread's cached
+ * block (CACHE > 1).  Entries are found by the sequence's process-unique id,
+ * never by pointer, so a destroyed sequence's entry can never be mistaken
+ * for a new sequence at the same address.
+ */
+#define NUMSEQ__SESS_SLOTS 64
+
+struct numseq__sess_ent {
+	uint64_t id;         /* sequence id; 0 = free */
+	uint64_t cache_gen;  /* the sequence's cache generation when filled */
+	int64_t next;        /* next cached value */
+	int64_t step;        /* increment of the cached block */
+	uint64_t left;       /* cached values left */
+	int64_t currval;
+	bool has_currval;
+};
+
+struct numseq__sess {
+	struct numseq__sess_ent *last; /* entry of the sequence nextval last touched */
+	unsigned victim;               /* round-robin eviction cursor */
+	struct numseq__sess_ent ent[NUMSEQ__SESS_SLOTS];
+};
+
+extern _Thread_local struct numseq__sess numseq__sess;
+
+/* The calling thread's entry for sequence id; with create, a free or
+ * evicted slot is taken (evicting drops that sequence's currval and cache,
+ * never the lastval entry).  Without create, NULL when absent. */
+struct numseq__sess_ent *numseq__sess_find(uint64_t id, bool create);
+
+/* Records v as currval of sequence id for the calling thread; with
+ * from_nextval, lastval follows it (only nextval moves lastval). */
+static inline void numseq__sess_set_currval(uint64_t id, int64_t v, bool from_nextval)
+{
+	struct numseq__sess_ent *e = numseq__sess.last;
+	if (e == NULL || e->id != id)
+		e = numseq__sess_find(id, true);
+	e->currval = v;
+	e->has_currval = true;
+	if (from_nextval)
+		numseq__sess.last = e;
+}
+
+#endif

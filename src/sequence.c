@@ -1,0 +1,993 @@
+/*
+ * sequence.c - the sequence: PostgreSQL's rules over a lock-free ticket.
+ *
+ * Design in one paragraph (the full argument is in docs/design.md):
+ * between two writer operations (setval, restart, alter, rebase) the
+ * sequence is an *epoch*: a pure function from a ticket number t = 0, 1, 2 …
+ * to the t-th value nextval returns, fixed by the epoch's starting state
+ * (last_value, is_called) and parameters.  The hot word `word` holds
+ * (tag, t): the low 20 bits of the epoch number and the next ticket.
+ * nextval is one fetch_add on that word; the ticket it gets is its
+ * linearization point and names its value.  The epoch's description lives
+ * in one of NSLOT type-stable slots, read with a seqlock-style check before
+ * and after the fetch_add.  A writer prepares the next slot, then switches
+ * the word to (next tag, 0) with one atomic exchange or CAS, so a ticket
+ * belongs to exactly one epoch and no ticket is served twice.
+ */
+#define _POSIX_C_SOURCE 200809L /* strnlen */
+
+#include <assert.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ck_backoff.h>
+
+#include "numseq_internal.h"
+#include "numseq_test.h"
+
+/* ------------------------------------------------------------- layout */
+
+#define NSLOT 16u                       /* epochs kept readable; divides 2^TAG_BITS */
+#define TAG_BITS 20u
+#define TICKET_BITS 44u
+#define TAG_MASK ((UINT64_C(1) << TAG_BITS) - 1)
+#define TICKET_MASK ((UINT64_C(1) << TICKET_BITS) - 1)
+#define REBASE_DEFAULT (UINT64_C(1) << 43) /* half the ticket space: headroom */
+#define COUNT_CAP (UINT64_C(1) << 62)   /* "more tickets than can ever be taken" */
+#define SLOT_BUSY UINT64_MAX            /* slot gen while a writer rewrites it */
+#define SLOT_PENDING (UINT64_MAX - 1)   /* slot gen of an ALTER epoch not yet computed */
+#define NUMSEQ_MAGIC 0x6e756d73u        /* "nums" */
+#define NAME_MAX_LEN 63
+
+#define F_CYCLE 1u
+#define F_ASC 2u
+
+static_assert(NSLOT > 0 && ((TAG_MASK + 1) % NSLOT) == 0, "slot index must follow the tag");
+static_assert(TAG_BITS + TICKET_BITS == 64, "word layout");
+
+static inline uint64_t word_make(uint64_t gen, uint64_t t) { return ((gen & TAG_MASK) << TICKET_BITS) | t; }
+static inline uint64_t word_tag(uint64_t w) { return w >> TICKET_BITS; }
+static inline uint64_t word_ticket(uint64_t w) { return w & TICKET_MASK; }
+
+/* Converts modulo 2^64 without implementation-defined behaviour. */
+static inline int64_t u2i(uint64_t u)
+{
+	return u <= (uint64_t)INT64_MAX ? (int64_t)u : (int64_t)(u - (uint64_t)INT64_MAX - 1u) + INT64_MIN;
+}
+
+/* Parameters as PostgreSQL's pg_sequence row holds them. */
+struct params {
+	int64_t start, inc, min, max, cache;
+	numseq_type_t type;
+	bool cycle;
+};
+
+/* An epoch, computed by a writer in private memory, then copied into a slot. */
+struct epoch {
+	int64_t first;      /* value of ticket 0 (when n1 > 0 or cycling) */
+	int64_t wrap;       /* MINVALUE ascending, MAXVALUE descending */
+	uint64_t n1;        /* tickets before the first limit, capped at COUNT_CAP */
+	uint64_t lap;       /* values per lap after a wrap, capped */
+	int64_t last0;      /* state at ticket 0: last_value … */
+	bool called0;       /* … and is_called */
+	struct params p;
+};
+
+/*
+ * A slot: one epoch, readable by nextval without a lock.  Every field is a
+ * C11 atomic because a writer may recycle the slot while a stalled reader
+ * still reads it; the reader then detects the change through `gen` and
+ * throws its reading away.  Writers store the fields with release order,
+ * readers load them with acquire order, so a reader that sees any field of
+ * a newer incarnation also sees SLOT_BUSY (or the newer gen) in its final
+ * check of `gen` (see slot_write / the readers).  On x86 and arm64 these
+ * acquire loads are plain loads.
+ */
+struct slot {
+	_Atomic uint64_t gen;
+	_Atomic int64_t first;
+	_Atomic int64_t inc;
+	_Atomic uint64_t n1;
+	_Atomic uint64_t cache;
+	_Atomic uint64_t lap;
+	_Atomic int64_t wrap;
+	_Atomic uint32_t flags;
+	/* Below: read by writers (under the mutex) and by read/get_options. */
+	_Atomic int64_t last0;
+	_Atomic bool called0;
+	_Atomic int64_t start, min, max;
+	_Atomic int type;
+};
+
+struct numseq {
+	/* The hot word, alone on its cache line: (tag, ticket).  Every nextval
+	 * does one fetch_add here; nothing else may share the line. */
+	alignas(64) _Atomic uint64_t word;
+
+	/* Read-mostly line: changed only by writers. */
+	alignas(64) _Atomic uint64_t cur_gen; /* epoch installed last (may lag word by one) */
+	_Atomic uint64_t cache_gen;           /* bumped by restart/alter: threads drop caches */
+	uint64_t id;                          /* process-unique, never reused */
+	uint64_t rebase_at;                   /* tickets per epoch before a rebase */
+	uint32_t magic;
+	char name[NAME_MAX_LEN + 1];
+
+	pthread_mutex_t wlock;                /* serializes writers, never nextval */
+
+	alignas(64) struct slot slots[NSLOT];
+};
+
+static_assert(offsetof(struct numseq, cur_gen) >= 64, "hot word must be alone on its line");
+
+static _Atomic uint64_t next_id = 1;
+
+/* ------------------------------------------------------ epoch arithmetic */
+
+static inline uint64_t uabs_inc(int64_t inc)
+{
+	return inc > 0 ? (uint64_t)inc : 0u - (uint64_t)inc;
+}
+
+/* Number of values on the grid from `from` to the bound, both inclusive;
+ * from lies within [min, max].  Capped at COUNT_CAP. */
+static uint64_t count_to_bound(int64_t from, const struct params *p)
+{
+	uint64_t span = p->inc > 0 ? (uint64_t)p->max - (uint64_t)from
+	                           : (uint64_t)from - (uint64_t)p->min;
+	uint64_t q = span / uabs_inc(p->inc);
+	return q >= COUNT_CAP - 1 ? COUNT_CAP : q + 1;
+}
+
+/* PostgreSQL's limit test (nextval_internal), overflow-free: would
+ * last + inc leave [min, max]?  last lies within [min, max]. */
+static bool at_limit(int64_t last, const struct params *p)
+{
+	if (p->inc > 0)
+		return (uint64_t)p->max - (uint64_t)last < (uint64_t)p->inc;
+	return (uint64_t)last - (uint64_t)p->min < uabs_inc(p->inc);
+}
+
+/* The epoch that starts in state (last, called) under parameters p. */
+static void epoch_init(struct epoch *e, int64_t last, bool called, const struct params *p)
+{
+	e->p = *p;
+	e->last0 = last;
+	e->called0 = called;
+	e->wrap = p->inc > 0 ? p->min : p->max;
+	e->lap = count_to_bound(e->wrap, p);
+	if (!called) {
+		e->first = last;
+		e->n1 = count_to_bound(last, p);
+	} else if (!at_limit(last, p)) {
+		e->first = u2i((uint64_t)last + (uint64_t)p->inc);
+		e->n1 = count_to_bound(e->first, p);
+	} else if (p->cycle) {
+		e->first = e->wrap;     /* wraps to MINVALUE/MAXVALUE, not START */
+		e->n1 = e->lap;
+	} else {
+		e->first = last;        /* exhausted: no ticket yields a value */
+		e->n1 = 0;
+	}
+}
+
+/* Value of ticket t; requires t < n1 or cycle. */
+static inline int64_t ticket_value(int64_t first, int64_t inc, uint64_t n1,
+                                   int64_t wrap, uint64_t lap, uint64_t t)
+{
+	if (t < n1)
+		return u2i((uint64_t)first + t * (uint64_t)inc);
+	return u2i((uint64_t)wrap + ((t - n1) % lap) * (uint64_t)inc);
+}
+
+/* State (last_value, is_called) after c tickets of epoch e were served. */
+static void epoch_state(const struct epoch *e, uint64_t c, int64_t *last, bool *called)
+{
+	if (!e->p.cycle && c > e->n1)
+		c = e->n1;
+	if (c == 0) {
+		*last = e->last0;
+		*called = e->called0;
+	} else {
+		*last = ticket_value(e->first, e->p.inc, e->n1, e->wrap, e->lap, c - 1);
+		*called = true;
+	}
+}
+
+/* Tickets available from t before the next limit (a refill or bulk never
+ * wraps part-way, as in PostgreSQL's cache refill). */
+static inline uint64_t run_left(uint64_t n1, uint64_t lap, bool cycle, uint64_t t)
+{
+	if (t < n1)
+		return n1 - t;
+	if (!cycle)
+		return 0;
+	return lap - ((t - n1) % lap);
+}
+
+/* ---------------------------------------------------------------- slots */
+
+static inline struct slot *slot_for(struct numseq *s, uint64_t gen)
+{
+	return &s->slots[gen % NSLOT];
+}
+
+/* Writer side of the slot seqlock (wlock held).  BUSY first (relaxed: the
+ * release stores that follow order it before every field), then the fields
+ * with release, then the new gen with release.  A reader whose acquire load
+ * returns any new field value therefore sees BUSY or the new gen when it
+ * re-reads gen, and discards its reading. */
+static void slot_write(struct slot *d, uint64_t gen, const struct epoch *e)
+{
+	/* A PENDING slot is already marked: its readers wait for gen. */
+	if (atomic_load_explicit(&d->gen, memory_order_relaxed) != SLOT_PENDING)
+		atomic_store_explicit(&d->gen, SLOT_BUSY, memory_order_relaxed);
+	atomic_store_explicit(&d->first, e->first, memory_order_release);
+	atomic_store_explicit(&d->inc, e->p.inc, memory_order_release);
+	atomic_store_explicit(&d->n1, e->n1, memory_order_release);
+	atomic_store_explicit(&d->cache, (uint64_t)e->p.cache, memory_order_release);
+	atomic_store_explicit(&d->lap, e->lap, memory_order_release);
+	atomic_store_explicit(&d->wrap, e->wrap, memory_order_release);
+	atomic_store_explicit(&d->flags, (e->p.cycle ? F_CYCLE : 0u) | (e->p.inc > 0 ? F_ASC : 0u),
+	                      memory_order_release);
+	atomic_store_explicit(&d->last0, e->last0, memory_order_release);
+	atomic_store_explicit(&d->called0, e->called0, memory_order_release);
+	atomic_store_explicit(&d->start, e->p.start, memory_order_release);
+	atomic_store_explicit(&d->min, e->p.min, memory_order_release);
+	atomic_store_explicit(&d->max, e->p.max, memory_order_release);
+	atomic_store_explicit(&d->type, (int)e->p.type, memory_order_release);
+	atomic_store_explicit(&d->gen, gen, memory_order_release);
+}
+
+/* Reads a whole slot (all acquire; the caller re-checks gen afterwards). */
+static void slot_read(struct slot *d, struct epoch *e)
+{
+	uint32_t f;
+	e->first = atomic_load_explicit(&d->first, memory_order_acquire);
+	e->p.inc = atomic_load_explicit(&d->inc, memory_order_acquire);
+	e->n1 = atomic_load_explicit(&d->n1, memory_order_acquire);
+	e->p.cache = (int64_t)atomic_load_explicit(&d->cache, memory_order_acquire);
+	e->lap = atomic_load_explicit(&d->lap, memory_order_acquire);
+	e->wrap = atomic_load_explicit(&d->wrap, memory_order_acquire);
+	f = atomic_load_explicit(&d->flags, memory_order_acquire);
+	e->p.cycle = (f & F_CYCLE) != 0;
+	e->last0 = atomic_load_explicit(&d->last0, memory_order_acquire);
+	e->called0 = atomic_load_explicit(&d->called0, memory_order_acquire);
+	e->p.start = atomic_load_explicit(&d->start, memory_order_acquire);
+	e->p.min = atomic_load_explicit(&d->min, memory_order_acquire);
+	e->p.max = atomic_load_explicit(&d->max, memory_order_acquire);
+	e->p.type = (numseq_type_t)atomic_load_explicit(&d->type, memory_order_acquire);
+}
+
+/* Reads the current epoch consistently, with the word it goes with.
+ * Lock-free: retries only if a writer switched epochs meanwhile. */
+static uint64_t read_current(struct numseq *s, struct epoch *e, uint64_t *w)
+{
+	ck_backoff_t backoff = CK_BACKOFF_INITIALIZER;
+	for (;; ck_backoff_eb(&backoff)) {
+		/* acquire: pairs with the writer's release store of cur_gen, so
+		 * the slot and the word switch it made are visible. */
+		uint64_t g = atomic_load_explicit(&s->cur_gen, memory_order_acquire);
+		struct slot *d = slot_for(s, g);
+		if (atomic_load_explicit(&d->gen, memory_order_acquire) != g)
+			continue;
+		slot_read(d, e);
+		*w = atomic_load_explicit(&s->word, memory_order_acquire);
+		/* Same tag and slot unchanged: the word is in epoch g (a tag
+		 * match with epoch g + k*2^20 would have rewritten this slot
+		 * before the word could carry it). */
+		if (atomic_load_explicit(&d->gen, memory_order_acquire) == g && word_tag(*w) == (g & TAG_MASK))
+			return g;
+		/* Otherwise a writer switched epochs after our read of cur_gen
+		 * (or an ALTER epoch is pending): read again. */
+	}
+}
+
+/* ---------------------------------------------------------- validation */
+
+static const char *type_name(numseq_type_t t)
+{
+	return t == NUMSEQ_SMALLINT ? "smallint" : t == NUMSEQ_INTEGER ? "integer" : "bigint";
+}
+
+static int64_t type_max(numseq_type_t t)
+{
+	return t == NUMSEQ_SMALLINT ? INT16_MAX : t == NUMSEQ_INTEGER ? INT32_MAX : INT64_MAX;
+}
+
+static int64_t type_min(numseq_type_t t)
+{
+	return t == NUMSEQ_SMALLINT ? INT16_MIN : t == NUMSEQ_INTEGER ? INT32_MIN : INT64_MIN;
+}
+
+#define OPT_ALL ((NUMSEQ_OPT_NAME << 1) - 1u)
+
+static int check_option_bits(const numseq_options_t *o, bool is_init, numseq_error_t *err)
+{
+	unsigned set = o->set;
+	if ((set & ~OPT_ALL) != 0)
+		return numseq__fail(err, NUMSEQ_EOPTION, NUMSEQ__SQLSTATE_SYNTAX,
+		                    "unknown option bits 0x%x", set & ~OPT_ALL);
+	if (is_init && (set & (NUMSEQ_OPT_RESTART | NUMSEQ_OPT_RESTART_WITH)))
+		return numseq__fail(err, NUMSEQ_EOPTION, NUMSEQ__SQLSTATE_SYNTAX,
+		                    "RESTART is only allowed when altering a sequence");
+	if (!is_init && (set & NUMSEQ_OPT_NAME))
+		return numseq__fail(err, NUMSEQ_EOPTION, NUMSEQ__SQLSTATE_SYNTAX,
+		                    "the sequence name is fixed at creation");
+	if (((set & NUMSEQ_OPT_MINVALUE) && (set & NUMSEQ_OPT_NO_MINVALUE)) ||
+	    ((set & NUMSEQ_OPT_MAXVALUE) && (set & NUMSEQ_OPT_NO_MAXVALUE)) ||
+	    ((set & NUMSEQ_OPT_RESTART) && (set & NUMSEQ_OPT_RESTART_WITH)))
+		return numseq__fail(err, NUMSEQ_EOPTION, NUMSEQ__SQLSTATE_SYNTAX,
+		                    "conflicting or redundant options");
+	return NUMSEQ_OK;
+}
+
+/*
+ * PostgreSQL's init_params(), in its order and with its messages.  p holds
+ * the current parameters (ignored when is_init) and receives the new ones;
+ * last and called hold the stored state and receive the new one (RESTART).
+ */
+static int init_params(const numseq_options_t *o, bool is_init, struct params *p,
+                       int64_t *last, bool *called, numseq_error_t *err)
+{
+	unsigned set = o->set;
+	bool reset_max = false, reset_min = false;
+
+	if (set & NUMSEQ_OPT_TYPE) {
+		if (o->type != NUMSEQ_SMALLINT && o->type != NUMSEQ_INTEGER && o->type != NUMSEQ_BIGINT)
+			return numseq__fail(err, NUMSEQ_ETYPE, NUMSEQ__SQLSTATE_PARAM,
+			                    "sequence type must be smallint, integer, or bigint");
+		if (!is_init) {
+			/* Bounds that were the old type's extremes follow the type. */
+			reset_max = p->max == type_max(p->type);
+			reset_min = p->min == type_min(p->type);
+		}
+		p->type = o->type;
+	} else if (is_init) {
+		p->type = NUMSEQ_BIGINT;
+	}
+
+	if (set & NUMSEQ_OPT_INCREMENT) {
+		p->inc = o->increment;
+		if (p->inc == 0)
+			return numseq__fail(err, NUMSEQ_EINCREMENT, NUMSEQ__SQLSTATE_PARAM,
+			                    "INCREMENT must not be zero");
+	} else if (is_init) {
+		p->inc = 1;
+	}
+
+	if (set & NUMSEQ_OPT_CYCLE)
+		p->cycle = o->cycle;
+	else if (is_init)
+		p->cycle = false;
+
+	if (set & NUMSEQ_OPT_MAXVALUE)
+		p->max = o->maxvalue;
+	else if (is_init || (set & NUMSEQ_OPT_NO_MAXVALUE) || reset_max)
+		p->max = (p->inc > 0 || reset_max) ? type_max(p->type) : -1;
+	if (p->max < type_min(p->type) || p->max > type_max(p->type))
+		return numseq__fail(err, NUMSEQ_ETYPERANGE, NUMSEQ__SQLSTATE_PARAM,
+		                    "MAXVALUE (%lld) is out of range for sequence data type %s",
+		                    (long long)p->max, type_name(p->type));
+
+	if (set & NUMSEQ_OPT_MINVALUE)
+		p->min = o->minvalue;
+	else if (is_init || (set & NUMSEQ_OPT_NO_MINVALUE) || reset_min)
+		p->min = (p->inc < 0 || reset_min) ? type_min(p->type) : 1;
+	if (p->min < type_min(p->type) || p->min > type_max(p->type))
+		return numseq__fail(err, NUMSEQ_ETYPERANGE, NUMSEQ__SQLSTATE_PARAM,
+		                    "MINVALUE (%lld) is out of range for sequence data type %s",
+		                    (long long)p->min, type_name(p->type));
+
+	if (p->min >= p->max)
+		return numseq__fail(err, NUMSEQ_EMINMAX, NUMSEQ__SQLSTATE_PARAM,
+		                    "MINVALUE (%lld) must be less than MAXVALUE (%lld)",
+		                    (long long)p->min, (long long)p->max);
+
+	if (set & NUMSEQ_OPT_START)
+		p->start = o->start;
+	else if (is_init)
+		p->start = p->inc > 0 ? p->min : p->max;
+	if (p->start < p->min)
+		return numseq__fail(err, NUMSEQ_ESTART, NUMSEQ__SQLSTATE_PARAM,
+		                    "START value (%lld) cannot be less than MINVALUE (%lld)",
+		                    (long long)p->start, (long long)p->min);
+	if (p->start > p->max)
+		return numseq__fail(err, NUMSEQ_ESTART, NUMSEQ__SQLSTATE_PARAM,
+		                    "START value (%lld) cannot be greater than MAXVALUE (%lld)",
+		                    (long long)p->start, (long long)p->max);
+
+	if (set & (NUMSEQ_OPT_RESTART | NUMSEQ_OPT_RESTART_WITH)) {
+		*last = (set & NUMSEQ_OPT_RESTART_WITH) ? o->restart : p->start;
+		*called = false;
+	} else if (is_init) {
+		*last = p->start;
+		*called = false;
+	}
+	/* The stored value is checked even when no RESTART was written. */
+	if (*last < p->min)
+		return numseq__fail(err, NUMSEQ_ERESTART, NUMSEQ__SQLSTATE_PARAM,
+		                    "RESTART value (%lld) cannot be less than MINVALUE (%lld)",
+		                    (long long)*last, (long long)p->min);
+	if (*last > p->max)
+		return numseq__fail(err, NUMSEQ_ERESTART, NUMSEQ__SQLSTATE_PARAM,
+		                    "RESTART value (%lld) cannot be greater than MAXVALUE (%lld)",
+		                    (long long)*last, (long long)p->max);
+
+	if (set & NUMSEQ_OPT_CACHE) {
+		p->cache = o->cache;
+		if (p->cache <= 0)
+			return numseq__fail(err, NUMSEQ_ECACHE, NUMSEQ__SQLSTATE_PARAM,
+			                    "CACHE (%lld) must be greater than zero", (long long)p->cache);
+	} else if (is_init) {
+		p->cache = 1;
+	}
+	return NUMSEQ_OK;
+}
+
+static inline bool handle_ok(const struct numseq *s)
+{
+	return s != NULL && s->magic == NUMSEQ_MAGIC;
+}
+
+static int bad_handle(numseq_error_t *err, const char *fn)
+{
+	return numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG,
+	                    "%s: sequence handle is NULL or destroyed", fn);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+void numseq_options_init(numseq_options_t *o)
+{
+	if (o != NULL)
+		memset(o, 0, sizeof *o);
+}
+
+int numseq_create(numseq_t **out, const numseq_options_t *o, numseq_error_t *err)
+{
+	numseq_options_t none;
+	struct params p;
+	struct epoch e;
+	int64_t last = 0;
+	bool called = false;
+	const char *name = "numseq";
+	struct numseq *s;
+	int rc;
+
+	if (out == NULL)
+		return numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG,
+		                    "numseq_create: output pointer is NULL");
+	*out = NULL;
+	if (o == NULL) {
+		numseq_options_init(&none);
+		o = &none;
+	}
+	rc = check_option_bits(o, true, err);
+	if (rc != NUMSEQ_OK)
+		return rc;
+	if (o->set & NUMSEQ_OPT_NAME) {
+		size_t n = o->name != NULL ? strnlen(o->name, NAME_MAX_LEN + 1) : 0;
+		if (n == 0 || n > NAME_MAX_LEN)
+			return numseq__fail(err, NUMSEQ_ENAME, NUMSEQ__SQLSTATE_PARAM,
+			                    "sequence name must be 1 to %d bytes", NAME_MAX_LEN);
+		name = o->name;
+	}
+	memset(&p, 0, sizeof p);
+	rc = init_params(o, true, &p, &last, &called, err);
+	if (rc != NUMSEQ_OK)
+		return rc;
+
+	s = aligned_alloc(64, sizeof *s);
+	if (s == NULL)
+		return numseq__fail(err, NUMSEQ_ENOMEM, NUMSEQ__SQLSTATE_NOMEM, "out of memory");
+	memset(s, 0, sizeof *s);
+	if (pthread_mutex_init(&s->wlock, NULL) != 0) {
+		free(s);
+		return numseq__fail(err, NUMSEQ_ENOMEM, NUMSEQ__SQLSTATE_NOMEM,
+		                    "cannot initialize the writer mutex");
+	}
+	for (unsigned i = 0; i < NSLOT; i++)
+		atomic_init(&s->slots[i].gen, SLOT_BUSY);
+	strcpy(s->name, name);
+	/* relaxed: only uniqueness matters, no data is published through it. */
+	s->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
+	s->rebase_at = REBASE_DEFAULT;
+	s->magic = NUMSEQ_MAGIC;
+
+	epoch_init(&e, last, called, &p);
+	slot_write(slot_for(s, 0), 0, &e);
+	atomic_init(&s->word, word_make(0, 0));
+	atomic_init(&s->cur_gen, 0);
+	atomic_init(&s->cache_gen, 0);
+	*out = s;
+	return NUMSEQ_OK;
+}
+
+int numseq_destroy(numseq_t **sp)
+{
+	struct numseq *s;
+	if (sp == NULL || !handle_ok(*sp))
+		return NUMSEQ_EINVAL;
+	s = *sp;
+	s->magic = 0;
+	pthread_mutex_destroy(&s->wlock);
+	free(s);
+	*sp = NULL;
+	return NUMSEQ_OK;
+}
+
+/* --------------------------------------------------------------- writers */
+
+/* Installs epoch e as gen+1 (wlock held, gen current) with one exchange:
+ * for writers whose new state does not depend on how many tickets were
+ * drawn (setval, restart, rebase).  Readers never wait for it. */
+static void install(struct numseq *s, uint64_t gen, const struct epoch *e)
+{
+	uint64_t ng = gen + 1;
+	slot_write(slot_for(s, ng), ng, e);
+	/* acq_rel: the release publishes the slot written above to every
+	 * reader whose acquire fetch_add (or load) sees the new tag; later
+	 * fetch_adds continue this release sequence. */
+	(void)atomic_exchange_explicit(&s->word, word_make(ng, 0), memory_order_acq_rel);
+	/* release: pairs with the acquire load of cur_gen in readers. */
+	atomic_store_explicit(&s->cur_gen, ng, memory_order_release);
+}
+
+/* The current epoch and its served-ticket count (wlock held). */
+static uint64_t writer_current(struct numseq *s, struct epoch *e, uint64_t *w, uint64_t *served)
+{
+	/* relaxed would do for cur_gen under wlock; read_current re-checks. */
+	uint64_t g = read_current(s, e, w);
+	uint64_t t = word_ticket(*w);
+	*served = t < s->rebase_at ? t : s->rebase_at; /* tickets past rebase_at are void */
+	return g;
+}
+
+/* Continues the current epoch in a fresh one from ticket rebase_at, so the
+ * ticket field never overflows into the tag.  Called by a reader that drew
+ * a ticket >= rebase_at in epoch gen. */
+static void rebase(struct numseq *s, uint64_t gen)
+{
+	struct epoch e, ne;
+	uint64_t w, served;
+	int64_t last;
+	bool called;
+
+	pthread_mutex_lock(&s->wlock);
+	if (writer_current(s, &e, &w, &served) == gen && word_ticket(w) >= s->rebase_at) {
+		epoch_state(&e, served, &last, &called);
+		epoch_init(&ne, last, called, &e.p);
+		install(s, gen, &ne);
+	}
+	pthread_mutex_unlock(&s->wlock);
+}
+
+int numseq_setval(numseq_t *s, int64_t v, bool is_called, numseq_error_t *err)
+{
+	struct epoch e, ne;
+	uint64_t w, served, g;
+	struct numseq__sess_ent *se;
+
+	if (!handle_ok(s))
+		return bad_handle(err, "setval");
+	pthread_mutex_lock(&s->wlock);
+	g = writer_current(s, &e, &w, &served);
+	if (v < e.p.min || v > e.p.max) {
+		pthread_mutex_unlock(&s->wlock);
+		return numseq__fail(err, NUMSEQ_ESETVAL, NUMSEQ__SQLSTATE_RANGE,
+		                    "setval: value %lld is out of bounds for sequence \"%s\" (%lld..%lld)",
+		                    (long long)v, s->name, (long long)e.p.min, (long long)e.p.max);
+	}
+	epoch_init(&ne, v, is_called, &e.p);
+	install(s, g, &ne);
+	pthread_mutex_unlock(&s->wlock);
+
+	/* The caller's own cache goes; other threads keep theirs. */
+	se = numseq__sess_find(s->id, is_called);
+	if (se != NULL) {
+		se->left = 0;
+		if (is_called) {
+			se->currval = v;
+			se->has_currval = true;
+		}
+	}
+	return NUMSEQ_OK;
+}
+
+/*
+ * ALTER: options applied to the state after the tickets served so far.
+ *
+ * With RESTART the new state does not depend on that count, and the switch
+ * is one exchange like setval's.  Without it, the new epoch continues from
+ * the exact ticket at which the old one closed, which only the exchange
+ * reveals.  So the next slot is first marked PENDING, the word switched,
+ * and the epoch computed from the closing ticket; a nextval that draws a
+ * ticket of the pending epoch in that window waits for it (the only place
+ * where nextval waits for a writer; docs/design.md).  A CAS loop that
+ * recomputed the epoch for each observed ticket would instead livelock
+ * under steady nextval traffic: the recompute takes longer than the gap
+ * between two fetch_adds.
+ */
+int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
+{
+	struct epoch e, ne;
+	struct params p;
+	uint64_t w, served, g;
+	int64_t last;
+	bool called;
+	int rc;
+
+	if (!handle_ok(s))
+		return bad_handle(err, "alter");
+	if (o == NULL)
+		return numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG, "alter: options are NULL");
+	rc = check_option_bits(o, false, err);
+	if (rc != NUMSEQ_OK)
+		return rc;
+
+	pthread_mutex_lock(&s->wlock);
+	g = writer_current(s, &e, &w, &served);
+	p = e.p;
+	epoch_state(&e, served, &last, &called);
+	/* Validation against the state now; an error linearizes here. */
+	rc = init_params(o, false, &p, &last, &called, err);
+	if (rc == NUMSEQ_OK && (o->set & (NUMSEQ_OPT_RESTART | NUMSEQ_OPT_RESTART_WITH))) {
+		epoch_init(&ne, last, called, &p);
+		install(s, g, &ne);
+	} else if (rc == NUMSEQ_OK) {
+		struct slot *d = slot_for(s, g + 1);
+		uint64_t old, t;
+		/* relaxed: published by the exchange's release below. */
+		atomic_store_explicit(&d->gen, SLOT_PENDING, memory_order_relaxed);
+		old = atomic_exchange_explicit(&s->word, word_make(g + 1, 0), memory_order_acq_rel);
+		t = word_ticket(old);
+		served = t < s->rebase_at ? t : s->rebase_at;
+		epoch_state(&e, served, &last, &called);
+		p = e.p;
+		rc = init_params(o, false, &p, &last, &called, err);
+		/* Tickets drawn since the check may have moved last_value out
+		 * of the new bounds: then the ALTER fails and the epoch just
+		 * continues with the old parameters. */
+		epoch_init(&ne, last, called, rc == NUMSEQ_OK ? &p : &e.p);
+		slot_write(d, g + 1, &ne);
+		atomic_store_explicit(&s->cur_gen, g + 1, memory_order_release);
+	}
+	if (rc == NUMSEQ_OK)
+		/* release: pairs with the acquire load of cache_gen on the
+		 * cached path: every thread drops its cache, as in PostgreSQL. */
+		atomic_fetch_add_explicit(&s->cache_gen, 1, memory_order_release);
+	pthread_mutex_unlock(&s->wlock);
+	return rc;
+}
+
+int numseq_restart(numseq_t *s, numseq_error_t *err)
+{
+	numseq_options_t o;
+	numseq_options_init(&o);
+	o.set = NUMSEQ_OPT_RESTART;
+	if (!handle_ok(s))
+		return bad_handle(err, "restart");
+	return numseq_alter(s, &o, err);
+}
+
+int numseq_restart_with(numseq_t *s, int64_t v, numseq_error_t *err)
+{
+	numseq_options_t o;
+	numseq_options_init(&o);
+	o.set = NUMSEQ_OPT_RESTART_WITH;
+	o.restart = v;
+	if (!handle_ok(s))
+		return bad_handle(err, "restart");
+	return numseq_alter(s, &o, err);
+}
+
+/* --------------------------------------------------------------- readers */
+
+static int limit_error(const struct numseq *s, bool asc, int64_t bound, numseq_error_t *err)
+{
+	if (asc)
+		return numseq__fail(err, NUMSEQ_EMAXVALUE, NUMSEQ__SQLSTATE_LIMIT,
+		                    "nextval: reached maximum value of sequence \"%s\" (%lld)",
+		                    s->name, (long long)bound);
+	return numseq__fail(err, NUMSEQ_EMINVALUE, NUMSEQ__SQLSTATE_LIMIT,
+	                    "nextval: reached minimum value of sequence \"%s\" (%lld)",
+	                    s->name, (long long)bound);
+}
+
+/*
+ * A ticket whose epoch is not the one we pre-read: find that epoch's slot
+ * by tag and serve the ticket from it if the slot still holds it.  pre is
+ * the epoch number read before the fetch_add; the ticket's epoch is newer.
+ * Returns 1 and the value, 0 if the ticket is lost (its slot was recycled:
+ * the epoch was superseded by NSLOT writer operations meanwhile; the value
+ * becomes a gap, never a duplicate), or a limit error.
+ */
+static int serve_foreign(struct numseq *s, uint64_t pre, uint64_t w, int64_t *out,
+                         uint64_t *epoch_of_ticket, numseq_error_t *err)
+{
+	uint64_t tag = word_tag(w), t = word_ticket(w);
+	struct slot *d = &s->slots[tag % NSLOT];
+	struct epoch e;
+	uint64_t ge = atomic_load_explicit(&d->gen, memory_order_acquire);
+	ck_backoff_t backoff = CK_BACKOFF_INITIALIZER;
+
+	/* An ALTER epoch being computed: wait for its writer (acquire pairs
+	 * with slot_write's release store of gen). */
+	while (ge == SLOT_PENDING) {
+		ck_backoff_eb(&backoff);
+		ge = atomic_load_explicit(&d->gen, memory_order_acquire);
+	}
+
+	/* The ticket's epoch x satisfies x > pre, x == tag (mod 2^20) and
+	 * x <= ge (the slot held x before the word did).  If also
+	 * ge < pre + 2^20 then x == ge: the only candidate in the window. */
+	if (ge == SLOT_BUSY || (ge & TAG_MASK) != tag || ge <= pre || ge - pre > TAG_MASK)
+		return 0;
+	slot_read(d, &e);
+	if (atomic_load_explicit(&d->gen, memory_order_acquire) != ge)
+		return 0;
+	*epoch_of_ticket = ge;
+	if (t >= s->rebase_at)
+		return 2; /* void ticket: rebase, then retry */
+	if (t >= e.n1 && !e.p.cycle)
+		return limit_error(s, e.p.inc > 0, e.p.inc > 0 ? e.p.max : e.p.min, err);
+	*out = ticket_value(e.first, e.p.inc, e.n1, e.wrap, e.lap, t);
+	return 1;
+}
+
+/* Takes up to k tickets of the current epoch without crossing a limit
+ * (CAS).  Lock-free: a failed CAS means another thread drew a ticket. */
+static int take_block(struct numseq *s, uint64_t k, numseq_block_t *b, numseq_error_t *err)
+{
+	ck_backoff_t backoff = CK_BACKOFF_INITIALIZER;
+	for (;;) {
+		struct epoch e;
+		uint64_t w, t, avail, m, g;
+		struct slot *d;
+
+		g = read_current(s, &e, &w);
+		d = slot_for(s, g);
+		t = word_ticket(w);
+		if (t >= s->rebase_at) {
+			rebase(s, g);
+			continue;
+		}
+		avail = run_left(e.n1, e.lap, e.p.cycle, t);
+		if (avail == 0)
+			return limit_error(s, e.p.inc > 0, e.p.inc > 0 ? e.p.max : e.p.min, err);
+		m = k < avail ? k : avail;
+		if (m > s->rebase_at - t)
+			m = s->rebase_at - t;
+		/* acq_rel: acquire as for nextval's fetch_add; release keeps the
+		 * release sequence from the writer's switch intact. */
+		if (!atomic_compare_exchange_weak_explicit(&s->word, &w, w + m,
+		                                           memory_order_acq_rel, memory_order_relaxed)) {
+			ck_backoff_eb(&backoff);
+			continue;
+		}
+		/* The CAS succeeded on a word with epoch g's tag; if the slot
+		 * still holds g, the word was in epoch g (see read_current). */
+		if (atomic_load_explicit(&d->gen, memory_order_acquire) != g)
+			continue; /* superseded and recycled meanwhile: a gap */
+		b->first = ticket_value(e.first, e.p.inc, e.n1, e.wrap, e.lap, t);
+		b->step = e.p.inc;
+		b->count = m;
+		return NUMSEQ_OK;
+	}
+}
+
+static int nextval_cached(struct numseq *s, struct numseq__sess_ent *se, uint64_t cache,
+                          int64_t *out, numseq_error_t *err)
+{
+	numseq_block_t b;
+	int rc = take_block(s, cache, &b, err);
+	if (rc != NUMSEQ_OK)
+		return rc;
+	se->cache_gen = atomic_load_explicit(&s->cache_gen, memory_order_acquire);
+	*out = b.first;
+	se->next = u2i((uint64_t)b.first + (uint64_t)b.step);
+	se->step = b.step;
+	se->left = b.count - 1;
+	se->currval = b.first;
+	se->has_currval = true;
+	numseq__sess.last = se;
+	return NUMSEQ_OK;
+}
+
+int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
+{
+	struct numseq__sess_ent *se;
+
+	if (!handle_ok(s) || out == NULL)
+		return s == NULL || !handle_ok(s) ? bad_handle(err, "nextval")
+		                                  : numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG,
+		                                                 "nextval: output pointer is NULL");
+
+	/* A cached block of this thread, still valid (no restart/alter since). */
+	se = numseq__sess.last;
+	if (se == NULL || se->id != s->id)
+		se = numseq__sess_find(s->id, false);
+	if (se != NULL && se->left > 0) {
+		/* acquire: pairs with the release bump in alter/restart. */
+		if (se->cache_gen == atomic_load_explicit(&s->cache_gen, memory_order_acquire)) {
+			int64_t v = se->next;
+			se->left--;
+			se->next = u2i((uint64_t)v + (uint64_t)se->step);
+			se->currval = v;
+			se->has_currval = true;
+			numseq__sess.last = se;
+			*out = v;
+			return NUMSEQ_OK;
+		}
+		se->left = 0;
+	}
+
+	for (;;) {
+		/* Pre-read the current epoch (see read_current for the argument). */
+		uint64_t g = atomic_load_explicit(&s->cur_gen, memory_order_acquire);
+		struct slot *d = slot_for(s, g);
+		uint64_t w, t, n1, cache;
+		int64_t first, inc, v;
+
+		if (atomic_load_explicit(&d->gen, memory_order_acquire) != g)
+			continue;
+		first = atomic_load_explicit(&d->first, memory_order_acquire);
+		inc = atomic_load_explicit(&d->inc, memory_order_acquire);
+		n1 = atomic_load_explicit(&d->n1, memory_order_acquire);
+		cache = atomic_load_explicit(&d->cache, memory_order_acquire);
+		if (cache > 1) {
+			if (atomic_load_explicit(&d->gen, memory_order_acquire) != g)
+				continue;
+			if (se == NULL)
+				se = numseq__sess_find(s->id, true);
+			return nextval_cached(s, se, cache, out, err);
+		}
+
+		/* The linearization point.  acq_rel: acquire so that a ticket of
+		 * a newer epoch comes with that epoch's slot (the writer's switch
+		 * is a release, and every fetch_add after it continues its release
+		 * sequence); release is free on x86/arm64 RMWs and keeps the
+		 * sequence intact for other RMWs. */
+		w = atomic_fetch_add_explicit(&s->word, 1, memory_order_acq_rel);
+		t = word_ticket(w);
+
+		if (word_tag(w) == (g & TAG_MASK) &&
+		    atomic_load_explicit(&d->gen, memory_order_acquire) == g) {
+			if (t < n1) {
+				v = u2i((uint64_t)first + t * (uint64_t)inc);
+			} else {
+				uint32_t f;
+				int64_t wrap, bound;
+				uint64_t lap;
+				if (t >= s->rebase_at) {
+					rebase(s, g);
+					continue;
+				}
+				f = atomic_load_explicit(&d->flags, memory_order_acquire);
+				wrap = atomic_load_explicit(&d->wrap, memory_order_acquire);
+				lap = atomic_load_explicit(&d->lap, memory_order_acquire);
+				bound = (f & F_ASC) ? atomic_load_explicit(&d->max, memory_order_acquire)
+				                    : atomic_load_explicit(&d->min, memory_order_acquire);
+				if (atomic_load_explicit(&d->gen, memory_order_acquire) != g)
+					continue; /* recycled while we read: ticket lost (gap) */
+				if (!(f & F_CYCLE))
+					return limit_error(s, (f & F_ASC) != 0, bound, err);
+				v = u2i((uint64_t)wrap + ((t - n1) % lap) * (uint64_t)inc);
+			}
+		} else {
+			uint64_t eg = g;
+			int r;
+			if (word_tag(w) == (g & TAG_MASK))
+				continue; /* slot recycled after our pre-read: a gap */
+			r = serve_foreign(s, g, w, &v, &eg, err);
+			if (r == 0)
+				continue;
+			if (r == 2) {
+				rebase(s, eg);
+				continue;
+			}
+			if (r < 0)
+				return r;
+		}
+		if (se == NULL || se->id != s->id)
+			se = numseq__sess_find(s->id, true);
+		se->currval = v;
+		se->has_currval = true;
+		numseq__sess.last = se;
+		*out = v;
+		return NUMSEQ_OK;
+	}
+}
+
+int numseq_nextval_n(numseq_t *s, uint64_t k, numseq_block_t *out, numseq_error_t *err)
+{
+	int rc;
+	if (!handle_ok(s))
+		return bad_handle(err, "nextval_n");
+	if (out == NULL || k == 0)
+		return numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG,
+		                    out == NULL ? "nextval_n: output pointer is NULL"
+		                                : "nextval_n: k must be at least 1");
+	rc = take_block(s, k, out, err);
+	if (rc == NUMSEQ_OK)
+		numseq__sess_set_currval(s->id,
+		                         u2i((uint64_t)out->first + (out->count - 1) * (uint64_t)out->step),
+		                         true);
+	return rc;
+}
+
+int numseq_currval(numseq_t *s, int64_t *out, numseq_error_t *err)
+{
+	const struct numseq__sess_ent *se;
+	if (!handle_ok(s))
+		return bad_handle(err, "currval");
+	if (out == NULL)
+		return numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG,
+		                    "currval: output pointer is NULL");
+	se = numseq__sess_find(s->id, false);
+	if (se == NULL || !se->has_currval)
+		return numseq__fail(err, NUMSEQ_ECURRVAL, NUMSEQ__SQLSTATE_STATE,
+		                    "currval of sequence \"%s\" is not yet defined in this session",
+		                    s->name);
+	*out = se->currval;
+	return NUMSEQ_OK;
+}
+
+int numseq_read(numseq_t *s, int64_t *last_value, bool *is_called)
+{
+	struct epoch e;
+	uint64_t w, t;
+	int64_t last;
+	bool called;
+	if (!handle_ok(s) || last_value == NULL || is_called == NULL)
+		return NUMSEQ_EINVAL;
+	(void)read_current(s, &e, &w);
+	t = word_ticket(w);
+	epoch_state(&e, t < s->rebase_at ? t : s->rebase_at, &last, &called);
+	*last_value = last;
+	*is_called = called;
+	return NUMSEQ_OK;
+}
+
+int numseq_get_options(numseq_t *s, numseq_options_t *out)
+{
+	struct epoch e;
+	uint64_t w;
+	if (!handle_ok(s) || out == NULL)
+		return NUMSEQ_EINVAL;
+	(void)read_current(s, &e, &w);
+	memset(out, 0, sizeof *out);
+	out->set = NUMSEQ_OPT_TYPE | NUMSEQ_OPT_START | NUMSEQ_OPT_INCREMENT | NUMSEQ_OPT_MINVALUE |
+	           NUMSEQ_OPT_MAXVALUE | NUMSEQ_OPT_CYCLE | NUMSEQ_OPT_CACHE | NUMSEQ_OPT_NAME;
+	out->type = e.p.type;
+	out->start = e.p.start;
+	out->increment = e.p.inc;
+	out->minvalue = e.p.min;
+	out->maxvalue = e.p.max;
+	out->cache = e.p.cache;
+	out->cycle = e.p.cycle;
+	out->name = s->name;
+	return NUMSEQ_OK;
+}
+
+/* ---------------------------------------------------------- test hooks */
+
+int numseq__set_rebase_at(numseq_t *s, uint64_t rebase_at)
+{
+	if (!handle_ok(s) || rebase_at == 0 || rebase_at > REBASE_DEFAULT)
+		return NUMSEQ_EINVAL;
+	s->rebase_at = rebase_at;
+	return NUMSEQ_OK;
+}
+
+uint64_t numseq__epoch(numseq_t *s)
+{
+	if (!handle_ok(s))
+		return 0;
+	return atomic_load_explicit(&s->cur_gen, memory_order_acquire);
+}
