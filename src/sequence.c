@@ -93,9 +93,11 @@ struct slot {
 	_Atomic int64_t first;
 	_Atomic int64_t inc;
 	_Atomic uint64_t n1;
+	_Atomic uint64_t fast;  /* min(n1, rebase_at): tickets below it are plain first + t*inc */
 	_Atomic uint64_t cache;
 	_Atomic uint64_t lap;
 	_Atomic int64_t wrap;
+	_Atomic int64_t bound;  /* quoted by the limit error: MAXVALUE or MINVALUE */
 	_Atomic uint32_t flags;
 	/* Below: read by writers (under the mutex) and by read/get_options. */
 	_Atomic int64_t last0;
@@ -221,7 +223,7 @@ static inline struct slot *slot_for(struct numseq *s, uint64_t gen)
  * with release, then the new gen with release.  A reader whose acquire load
  * returns any new field value therefore sees BUSY or the new gen when it
  * re-reads gen, and discards its reading. */
-static void slot_write(struct slot *d, uint64_t gen, const struct epoch *e)
+static void slot_write(struct slot *d, uint64_t gen, const struct epoch *e, uint64_t rebase_at)
 {
 	/* A PENDING slot is already marked: its readers wait for gen. */
 	if (atomic_load_explicit(&d->gen, memory_order_relaxed) != SLOT_PENDING)
@@ -229,9 +231,11 @@ static void slot_write(struct slot *d, uint64_t gen, const struct epoch *e)
 	atomic_store_explicit(&d->first, e->first, memory_order_release);
 	atomic_store_explicit(&d->inc, e->p.inc, memory_order_release);
 	atomic_store_explicit(&d->n1, e->n1, memory_order_release);
+	atomic_store_explicit(&d->fast, e->n1 < rebase_at ? e->n1 : rebase_at, memory_order_release);
 	atomic_store_explicit(&d->cache, (uint64_t)e->p.cache, memory_order_release);
 	atomic_store_explicit(&d->lap, e->lap, memory_order_release);
 	atomic_store_explicit(&d->wrap, e->wrap, memory_order_release);
+	atomic_store_explicit(&d->bound, e->p.inc > 0 ? e->p.max : e->p.min, memory_order_release);
 	atomic_store_explicit(&d->flags, (e->p.cycle ? F_CYCLE : 0u) | (e->p.inc > 0 ? F_ASC : 0u),
 	                      memory_order_release);
 	atomic_store_explicit(&d->last0, e->last0, memory_order_release);
@@ -500,7 +504,7 @@ int numseq_create(numseq_t **out, const numseq_options_t *o, numseq_error_t *err
 	s->magic = NUMSEQ_MAGIC;
 
 	epoch_init(&e, last, called, &p);
-	slot_write(slot_for(s, 0), 0, &e);
+	slot_write(slot_for(s, 0), 0, &e, s->rebase_at);
 	atomic_init(&s->word, word_make(0, 0));
 	atomic_init(&s->cur_gen, 0);
 	atomic_init(&s->cache_gen, 0);
@@ -529,7 +533,7 @@ int numseq_destroy(numseq_t **sp)
 static void install(struct numseq *s, uint64_t gen, const struct epoch *e)
 {
 	uint64_t ng = gen + 1;
-	slot_write(slot_for(s, ng), ng, e);
+	slot_write(slot_for(s, ng), ng, e, s->rebase_at);
 	/* acq_rel: the release publishes the slot written above to every
 	 * reader whose acquire fetch_add (or load) sees the new tag; later
 	 * fetch_adds continue this release sequence. */
@@ -654,7 +658,7 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 		 * of the new bounds: then the ALTER fails and the epoch just
 		 * continues with the old parameters. */
 		epoch_init(&ne, last, called, rc == NUMSEQ_OK ? &p : &e.p);
-		slot_write(d, g + 1, &ne);
+		slot_write(d, g + 1, &ne, s->rebase_at);
 		atomic_store_explicit(&s->cur_gen, g + 1, memory_order_release);
 	}
 	if (rc == NUMSEQ_OK)
@@ -740,6 +744,23 @@ static int serve_foreign(struct numseq *s, uint64_t pre, uint64_t w, int64_t *ou
 	return 1;
 }
 
+/*
+ * A ticket drawn with epoch g's tag (fetch_add or CAS) after a consistent
+ * snapshot of slot g: is it epoch g's?  Its epoch x satisfies x >= g and
+ * x == g (mod 2^20).  If slot g still holds g, no epoch g + k*2^20 can have
+ * been installed (it would have rewritten this slot first): x == g.  If
+ * the slot was recycled meanwhile, x <= cur_gen + 1 (the word carried x
+ * before we loaded cur_gen), so fewer than 2^20 epochs since g also
+ * prove x == g, and the snapshot taken before the draw serves the ticket.
+ */
+static inline bool ticket_is_epoch(struct numseq *s, const struct slot *d, uint64_t g)
+{
+	if (atomic_load_explicit(&d->gen, memory_order_acquire) == g)
+		return true;
+	/* acquire: orders this load after the draw (already acq_rel). */
+	return atomic_load_explicit(&s->cur_gen, memory_order_acquire) + 1 - g <= TAG_MASK;
+}
+
 /* Takes up to k tickets of the current epoch without crossing a limit
  * (CAS).  Lock-free: a failed CAS means another thread drew a ticket. */
 static int take_block(struct numseq *s, uint64_t k, numseq_block_t *b, numseq_error_t *err)
@@ -770,10 +791,8 @@ static int take_block(struct numseq *s, uint64_t k, numseq_block_t *b, numseq_er
 			ck_backoff_eb(&backoff);
 			continue;
 		}
-		/* The CAS succeeded on a word with epoch g's tag; if the slot
-		 * still holds g, the word was in epoch g (see read_current). */
-		if (atomic_load_explicit(&d->gen, memory_order_acquire) != g)
-			continue; /* superseded and recycled meanwhile: a gap */
+		if (!ticket_is_epoch(s, d, g))
+			continue; /* 2^20 epochs meanwhile: the block is a gap */
 		b->first = ticket_value(e.first, e.p.inc, e.n1, e.wrap, e.lap, t);
 		b->step = e.p.inc;
 		b->count = m;
@@ -828,21 +847,27 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 	}
 
 	for (;;) {
-		/* Pre-read the current epoch (see read_current for the argument). */
+		/* Snapshot the current epoch: gen, the fields, gen again. */
 		uint64_t g = atomic_load_explicit(&s->cur_gen, memory_order_acquire);
 		struct slot *d = slot_for(s, g);
-		uint64_t w, t, n1, cache;
-		int64_t first, inc, v;
+		uint64_t w, t, fast, cache, n1, lap;
+		int64_t first, inc, wrap, bound, v = 0;
+		uint32_t f;
 
 		if (atomic_load_explicit(&d->gen, memory_order_acquire) != g)
 			continue;
 		first = atomic_load_explicit(&d->first, memory_order_acquire);
 		inc = atomic_load_explicit(&d->inc, memory_order_acquire);
-		n1 = atomic_load_explicit(&d->n1, memory_order_acquire);
+		fast = atomic_load_explicit(&d->fast, memory_order_acquire);
 		cache = atomic_load_explicit(&d->cache, memory_order_acquire);
+		n1 = atomic_load_explicit(&d->n1, memory_order_acquire);
+		lap = atomic_load_explicit(&d->lap, memory_order_acquire);
+		wrap = atomic_load_explicit(&d->wrap, memory_order_acquire);
+		bound = atomic_load_explicit(&d->bound, memory_order_acquire);
+		f = atomic_load_explicit(&d->flags, memory_order_acquire);
+		if (atomic_load_explicit(&d->gen, memory_order_acquire) != g)
+			continue;
 		if (cache > 1) {
-			if (atomic_load_explicit(&d->gen, memory_order_acquire) != g)
-				continue;
 			if (se == NULL)
 				se = numseq__sess_find(s->id, true);
 			return nextval_cached(s, se, cache, out, err);
@@ -851,40 +876,27 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 		/* The linearization point.  acq_rel: acquire so that a ticket of
 		 * a newer epoch comes with that epoch's slot (the writer's switch
 		 * is a release, and every fetch_add after it continues its release
-		 * sequence); release is free on x86/arm64 RMWs and keeps the
-		 * sequence intact for other RMWs. */
+		 * sequence); release costs nothing on x86/arm64 RMWs. */
 		w = atomic_fetch_add_explicit(&s->word, 1, memory_order_acq_rel);
 		t = word_ticket(w);
 
-		if (word_tag(w) == (g & TAG_MASK) &&
-		    atomic_load_explicit(&d->gen, memory_order_acquire) == g) {
-			if (t < n1) {
+		if (word_tag(w) == (g & TAG_MASK)) {
+			if (!ticket_is_epoch(s, d, g))
+				continue; /* 2^20 epochs meanwhile: a gap */
+			if (t < fast) {
 				v = u2i((uint64_t)first + t * (uint64_t)inc);
+			} else if (t >= s->rebase_at) {
+				rebase(s, g);
+				continue;
+			} else if (!(f & F_CYCLE)) {
+				/* t < rebase_at, so t >= n1: past the limit. */
+				return limit_error(s, (f & F_ASC) != 0, bound, err);
 			} else {
-				uint32_t f;
-				int64_t wrap, bound;
-				uint64_t lap;
-				if (t >= s->rebase_at) {
-					rebase(s, g);
-					continue;
-				}
-				f = atomic_load_explicit(&d->flags, memory_order_acquire);
-				wrap = atomic_load_explicit(&d->wrap, memory_order_acquire);
-				lap = atomic_load_explicit(&d->lap, memory_order_acquire);
-				bound = (f & F_ASC) ? atomic_load_explicit(&d->max, memory_order_acquire)
-				                    : atomic_load_explicit(&d->min, memory_order_acquire);
-				if (atomic_load_explicit(&d->gen, memory_order_acquire) != g)
-					continue; /* recycled while we read: ticket lost (gap) */
-				if (!(f & F_CYCLE))
-					return limit_error(s, (f & F_ASC) != 0, bound, err);
 				v = u2i((uint64_t)wrap + ((t - n1) % lap) * (uint64_t)inc);
 			}
 		} else {
 			uint64_t eg = g;
-			int r;
-			if (word_tag(w) == (g & TAG_MASK))
-				continue; /* slot recycled after our pre-read: a gap */
-			r = serve_foreign(s, g, w, &v, &eg, err);
+			int r = serve_foreign(s, g, w, &v, &eg, err);
 			if (r == 0)
 				continue;
 			if (r == 2) {
@@ -979,9 +991,16 @@ int numseq_get_options(numseq_t *s, numseq_options_t *out)
 
 int numseq__set_rebase_at(numseq_t *s, uint64_t rebase_at)
 {
+	struct epoch e;
+	uint64_t w, g;
 	if (!handle_ok(s) || rebase_at == 0 || rebase_at > REBASE_DEFAULT)
 		return NUMSEQ_EINVAL;
+	pthread_mutex_lock(&s->wlock);
 	s->rebase_at = rebase_at;
+	/* Rewrite the current slot in place so its fast bound follows. */
+	g = read_current(s, &e, &w);
+	slot_write(slot_for(s, g), g, &e, rebase_at);
+	pthread_mutex_unlock(&s->wlock);
 	return NUMSEQ_OK;
 }
 
