@@ -34,6 +34,7 @@ function(expect_file path)
 endfunction()
 
 # ---------------------------------------------------------------- 1. install
+unset(ENV{DESTDIR})  # a DESTDIR from the caller's shell would move the tree
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})
 run(${CMAKE_COMMAND} --install ${NUMSEQ_BUILD_DIR} --prefix ${prefix})
