@@ -54,24 +54,35 @@ struct numseq__sess {
 	struct numseq__sess_ent ent[NUMSEQ__SESS_SLOTS];
 };
 
-extern _Thread_local struct numseq__sess numseq__sess;
+/* The calling thread's session, allocated on first use (NULL before).
+ * initial-exec: one fs-relative load, no __tls_get_addr call on the hot
+ * path; the TLS block is 8 bytes, so loading the shared library with
+ * dlopen still fits in glibc's static TLS reserve. */
+extern _Thread_local struct numseq__sess *numseq__sess_ptr
+	__attribute__((tls_model("initial-exec")));
 
-/* The calling thread's entry for sequence id; with create, a free or
- * evicted slot is taken (evicting drops that sequence's currval and cache,
- * never the lastval entry).  Without create, NULL when absent. */
-struct numseq__sess_ent *numseq__sess_find(uint64_t id, bool create);
+/* The calling thread's session, allocating it if needed; NULL only when
+ * out of memory.  Callers get it before drawing a ticket, so an allocation
+ * failure never loses a number. */
+struct numseq__sess *numseq__sess_get(void);
 
-/* Records v as currval of sequence id for the calling thread; with
- * from_nextval, lastval follows it (only nextval moves lastval). */
-static inline void numseq__sess_set_currval(uint64_t id, int64_t v, bool from_nextval)
+/* The entry for sequence id in ss; with create, a free or evicted slot is
+ * taken (evicting drops that sequence's currval and cache, never the
+ * lastval entry).  Without create, NULL when absent. */
+struct numseq__sess_ent *numseq__sess_find(struct numseq__sess *ss, uint64_t id, bool create);
+
+/* Records v as currval of sequence id; with from_nextval, lastval follows
+ * it (only nextval moves lastval). */
+static inline void numseq__sess_set_currval(struct numseq__sess *ss, uint64_t id, int64_t v,
+                                            bool from_nextval)
 {
-	struct numseq__sess_ent *e = numseq__sess.last;
+	struct numseq__sess_ent *e = ss->last;
 	if (e == NULL || e->id != id)
-		e = numseq__sess_find(id, true);
+		e = numseq__sess_find(ss, id, true);
 	e->currval = v;
 	e->has_currval = true;
 	if (from_nextval)
-		numseq__sess.last = e;
+		ss->last = e;
 }
 
 #endif

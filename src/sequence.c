@@ -93,7 +93,8 @@ struct slot {
 	_Atomic int64_t first;
 	_Atomic int64_t inc;
 	_Atomic uint64_t n1;
-	_Atomic uint64_t fast;  /* min(n1, rebase_at): tickets below it are plain first + t*inc */
+	_Atomic uint64_t fast;  /* tickets below it are first + t*inc: min(n1, rebase_at),
+	                           0 for CYCLE or CACHE > 1 (those take nextval_full) */
 	_Atomic uint64_t cache;
 	_Atomic uint64_t lap;
 	_Atomic int64_t wrap;
@@ -231,7 +232,9 @@ static void slot_write(struct slot *d, uint64_t gen, const struct epoch *e, uint
 	atomic_store_explicit(&d->first, e->first, memory_order_release);
 	atomic_store_explicit(&d->inc, e->p.inc, memory_order_release);
 	atomic_store_explicit(&d->n1, e->n1, memory_order_release);
-	atomic_store_explicit(&d->fast, e->n1 < rebase_at ? e->n1 : rebase_at, memory_order_release);
+	atomic_store_explicit(&d->fast,
+	                      (e->p.cycle || e->p.cache > 1) ? 0 : e->n1 < rebase_at ? e->n1 : rebase_at,
+	                      memory_order_release);
 	atomic_store_explicit(&d->cache, (uint64_t)e->p.cache, memory_order_release);
 	atomic_store_explicit(&d->lap, e->lap, memory_order_release);
 	atomic_store_explicit(&d->wrap, e->wrap, memory_order_release);
@@ -576,9 +579,14 @@ int numseq_setval(numseq_t *s, int64_t v, bool is_called, numseq_error_t *err)
 	struct epoch e, ne;
 	uint64_t w, served, g;
 	struct numseq__sess_ent *se;
+	struct numseq__sess *ss;
 
 	if (!handle_ok(s))
 		return bad_handle(err, "setval");
+	/* Before any change, so that currval can always be recorded. */
+	ss = numseq__sess_get();
+	if (ss == NULL && is_called)
+		return numseq__fail(err, NUMSEQ_ENOMEM, NUMSEQ__SQLSTATE_NOMEM, "out of memory");
 	pthread_mutex_lock(&s->wlock);
 	g = writer_current(s, &e, &w, &served);
 	if (v < e.p.min || v > e.p.max) {
@@ -592,7 +600,7 @@ int numseq_setval(numseq_t *s, int64_t v, bool is_called, numseq_error_t *err)
 	pthread_mutex_unlock(&s->wlock);
 
 	/* The caller's own cache goes; other threads keep theirs. */
-	se = numseq__sess_find(s->id, is_called);
+	se = ss != NULL ? numseq__sess_find(ss, s->id, is_called) : NULL;
 	if (se != NULL) {
 		se->left = 0;
 		if (is_called) {
@@ -800,38 +808,15 @@ static int take_block(struct numseq *s, uint64_t k, numseq_block_t *b, numseq_er
 	}
 }
 
-static int nextval_cached(struct numseq *s, struct numseq__sess_ent *se, uint64_t cache,
+static int nextval_cached(struct numseq *s, struct numseq__sess *ss, uint64_t cache,
                           int64_t *out, numseq_error_t *err)
 {
+	struct numseq__sess_ent *se = numseq__sess_find(ss, s->id, true);
 	numseq_block_t b;
-	int rc = take_block(s, cache, &b, err);
-	if (rc != NUMSEQ_OK)
-		return rc;
-	se->cache_gen = atomic_load_explicit(&s->cache_gen, memory_order_acquire);
-	*out = b.first;
-	se->next = u2i((uint64_t)b.first + (uint64_t)b.step);
-	se->step = b.step;
-	se->left = b.count - 1;
-	se->currval = b.first;
-	se->has_currval = true;
-	numseq__sess.last = se;
-	return NUMSEQ_OK;
-}
+	uint64_t cg;
+	int rc;
 
-int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
-{
-	struct numseq__sess_ent *se;
-
-	if (!handle_ok(s) || out == NULL)
-		return s == NULL || !handle_ok(s) ? bad_handle(err, "nextval")
-		                                  : numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG,
-		                                                 "nextval: output pointer is NULL");
-
-	/* A cached block of this thread, still valid (no restart/alter since). */
-	se = numseq__sess.last;
-	if (se == NULL || se->id != s->id)
-		se = numseq__sess_find(s->id, false);
-	if (se != NULL && se->left > 0) {
+	if (se->left > 0) {
 		/* acquire: pairs with the release bump in alter/restart. */
 		if (se->cache_gen == atomic_load_explicit(&s->cache_gen, memory_order_acquire)) {
 			int64_t v = se->next;
@@ -839,61 +824,91 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 			se->next = u2i((uint64_t)v + (uint64_t)se->step);
 			se->currval = v;
 			se->has_currval = true;
-			numseq__sess.last = se;
+			ss->last = se;
 			*out = v;
 			return NUMSEQ_OK;
 		}
 		se->left = 0;
 	}
+	/* Read before the refill: an ALTER between the two makes the new
+	 * block look stale, which only wastes it (a gap), never reuses it. */
+	cg = atomic_load_explicit(&s->cache_gen, memory_order_acquire);
+	rc = take_block(s, cache, &b, err);
+	if (rc != NUMSEQ_OK)
+		return rc;
+	se->cache_gen = cg;
+	*out = b.first;
+	se->next = u2i((uint64_t)b.first + (uint64_t)b.step);
+	se->step = b.step;
+	se->left = b.count - 1;
+	se->currval = b.first;
+	se->has_currval = true;
+	ss->last = se;
+	return NUMSEQ_OK;
+}
 
+static int nextval_args(numseq_t *s, int64_t *out, numseq_error_t *err)
+{
+	if (!handle_ok(s))
+		return bad_handle(err, "nextval");
+	if (out == NULL)
+		return numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG,
+		                    "nextval: output pointer is NULL");
+	return numseq__fail(err, NUMSEQ_ENOMEM, NUMSEQ__SQLSTATE_NOMEM, "out of memory");
+}
+
+/*
+ * The general nextval: every case (CYCLE, CACHE, limits, foreign tickets,
+ * rebase).  The whole epoch is read before the draw, so a ticket is always
+ * served from a consistent snapshot (see ticket_is_epoch).
+ */
+static __attribute__((noinline)) int nextval_full(struct numseq *s, struct numseq__sess *ss,
+                                                   int64_t *out, numseq_error_t *err)
+{
+	struct numseq__sess_ent *se = ss->last;
+
+	/* A block this thread cached, still valid (no restart/alter since):
+	 * served without touching the sequence at all. */
+	if (se != NULL && se->id == s->id && se->left > 0 &&
+	    /* acquire: pairs with the release bump in alter/restart. */
+	    se->cache_gen == atomic_load_explicit(&s->cache_gen, memory_order_acquire)) {
+		int64_t v = se->next;
+		se->left--;
+		se->next = u2i((uint64_t)v + (uint64_t)se->step);
+		se->currval = v;
+		se->has_currval = true;
+		*out = v;
+		return NUMSEQ_OK;
+	}
 	for (;;) {
-		/* Snapshot the current epoch: gen, the fields, gen again. */
-		uint64_t g = atomic_load_explicit(&s->cur_gen, memory_order_acquire);
-		struct slot *d = slot_for(s, g);
-		uint64_t w, t, fast, cache, n1, lap;
-		int64_t first, inc, wrap, bound, v = 0;
-		uint32_t f;
+		struct epoch e;
+		struct slot *d;
+		uint64_t g, w, t;
+		int64_t v = 0;
 
+		g = atomic_load_explicit(&s->cur_gen, memory_order_acquire);
+		d = slot_for(s, g);
 		if (atomic_load_explicit(&d->gen, memory_order_acquire) != g)
 			continue;
-		first = atomic_load_explicit(&d->first, memory_order_acquire);
-		inc = atomic_load_explicit(&d->inc, memory_order_acquire);
-		fast = atomic_load_explicit(&d->fast, memory_order_acquire);
-		cache = atomic_load_explicit(&d->cache, memory_order_acquire);
-		n1 = atomic_load_explicit(&d->n1, memory_order_acquire);
-		lap = atomic_load_explicit(&d->lap, memory_order_acquire);
-		wrap = atomic_load_explicit(&d->wrap, memory_order_acquire);
-		bound = atomic_load_explicit(&d->bound, memory_order_acquire);
-		f = atomic_load_explicit(&d->flags, memory_order_acquire);
+		slot_read(d, &e);
 		if (atomic_load_explicit(&d->gen, memory_order_acquire) != g)
 			continue;
-		if (cache > 1) {
-			if (se == NULL)
-				se = numseq__sess_find(s->id, true);
-			return nextval_cached(s, se, cache, out, err);
-		}
+		if (e.p.cache > 1)
+			return nextval_cached(s, ss, (uint64_t)e.p.cache, out, err);
 
-		/* The linearization point.  acq_rel: acquire so that a ticket of
-		 * a newer epoch comes with that epoch's slot (the writer's switch
-		 * is a release, and every fetch_add after it continues its release
-		 * sequence); release costs nothing on x86/arm64 RMWs. */
+		/* The linearization point; see numseq_nextval. */
 		w = atomic_fetch_add_explicit(&s->word, 1, memory_order_acq_rel);
 		t = word_ticket(w);
-
 		if (word_tag(w) == (g & TAG_MASK)) {
 			if (!ticket_is_epoch(s, d, g))
 				continue; /* 2^20 epochs meanwhile: a gap */
-			if (t < fast) {
-				v = u2i((uint64_t)first + t * (uint64_t)inc);
-			} else if (t >= s->rebase_at) {
+			if (t >= s->rebase_at) {
 				rebase(s, g);
 				continue;
-			} else if (!(f & F_CYCLE)) {
-				/* t < rebase_at, so t >= n1: past the limit. */
-				return limit_error(s, (f & F_ASC) != 0, bound, err);
-			} else {
-				v = u2i((uint64_t)wrap + ((t - n1) % lap) * (uint64_t)inc);
 			}
+			if (t >= e.n1 && !e.p.cycle)
+				return limit_error(s, e.p.inc > 0, e.p.inc > 0 ? e.p.max : e.p.min, err);
+			v = ticket_value(e.first, e.p.inc, e.n1, e.wrap, e.lap, t);
 		} else {
 			uint64_t eg = g;
 			int r = serve_foreign(s, g, w, &v, &eg, err);
@@ -906,18 +921,83 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 			if (r < 0)
 				return r;
 		}
-		if (se == NULL || se->id != s->id)
-			se = numseq__sess_find(s->id, true);
-		se->currval = v;
-		se->has_currval = true;
-		numseq__sess.last = se;
+		numseq__sess_set_currval(ss, s->id, v, true);
 		*out = v;
 		return NUMSEQ_OK;
 	}
 }
 
+/*
+ * The common case, kept small: NO CYCLE, CACHE 1, a ticket below the
+ * limit.  Reads the four fields it needs between two checks of the slot's
+ * gen, draws, and serves first + t*inc.  Anything else (a limit, a writer
+ * in between, a rebase) goes to nextval_full, which draws again: the
+ * ticket drawn here is then either past the limit (so it served nothing
+ * and is harmless), void (>= rebase_at), or of another epoch - and an
+ * epoch-switch gap is what a concurrent writer may leave (docs/design.md).
+ */
+int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
+{
+	struct numseq__sess *ss = numseq__sess_ptr;
+	struct numseq__sess_ent *se;
+	struct slot *d;
+	uint64_t g, w, t, fast;
+	int64_t first, inc, v;
+
+	if (__builtin_expect(!handle_ok(s) || out == NULL || ss == NULL, 0)) {
+		if (!handle_ok(s) || out == NULL || (ss = numseq__sess_get()) == NULL)
+			return nextval_args(s, out, err);
+	}
+	/* acquire: pairs with the writer's release store of cur_gen, made
+	 * after it wrote slot g, so the fields below are of epoch g or newer;
+	 * the check of gen after them rules out newer. */
+	g = atomic_load_explicit(&s->cur_gen, memory_order_acquire);
+	d = slot_for(s, g);
+	first = atomic_load_explicit(&d->first, memory_order_acquire);
+	inc = atomic_load_explicit(&d->inc, memory_order_acquire);
+	fast = atomic_load_explicit(&d->fast, memory_order_acquire);
+	if (atomic_load_explicit(&d->gen, memory_order_acquire) != g || fast == 0)
+		return nextval_full(s, ss, out, err);
+
+	/* The linearization point.  acq_rel: acquire so that a ticket of a
+	 * newer epoch comes with that epoch's slot (the writer's switch is a
+	 * release, and every fetch_add after it continues its release
+	 * sequence); the release half costs nothing on x86/arm64 RMWs. */
+	w = atomic_fetch_add_explicit(&s->word, 1, memory_order_acq_rel);
+	t = word_ticket(w);
+	if (__builtin_expect(word_tag(w) != (g & TAG_MASK) || t >= fast ||
+	                     !ticket_is_epoch(s, d, g), 0)) {
+		if (word_tag(w) != (g & TAG_MASK)) {
+			uint64_t eg = g;
+			int r = serve_foreign(s, g, w, &v, &eg, err);
+			if (r == 2)
+				rebase(s, eg);
+			if (r < 0)
+				return r;
+			if (r != 1)
+				return nextval_full(s, ss, out, err);
+		} else {
+			if (t >= s->rebase_at)
+				rebase(s, g);
+			return nextval_full(s, ss, out, err);
+		}
+	} else {
+		v = u2i((uint64_t)first + t * (uint64_t)inc);
+	}
+	se = ss->last;
+	if (__builtin_expect(se == NULL || se->id != s->id, 0)) {
+		se = numseq__sess_find(ss, s->id, true);
+		ss->last = se;
+	}
+	se->currval = v;
+	se->has_currval = true;
+	*out = v;
+	return NUMSEQ_OK;
+}
+
 int numseq_nextval_n(numseq_t *s, uint64_t k, numseq_block_t *out, numseq_error_t *err)
 {
+	struct numseq__sess *ss;
 	int rc;
 	if (!handle_ok(s))
 		return bad_handle(err, "nextval_n");
@@ -925,9 +1005,12 @@ int numseq_nextval_n(numseq_t *s, uint64_t k, numseq_block_t *out, numseq_error_
 		return numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG,
 		                    out == NULL ? "nextval_n: output pointer is NULL"
 		                                : "nextval_n: k must be at least 1");
+	ss = numseq__sess_get();
+	if (ss == NULL)
+		return numseq__fail(err, NUMSEQ_ENOMEM, NUMSEQ__SQLSTATE_NOMEM, "out of memory");
 	rc = take_block(s, k, out, err);
 	if (rc == NUMSEQ_OK)
-		numseq__sess_set_currval(s->id,
+		numseq__sess_set_currval(ss, s->id,
 		                         u2i((uint64_t)out->first + (out->count - 1) * (uint64_t)out->step),
 		                         true);
 	return rc;
@@ -935,13 +1018,14 @@ int numseq_nextval_n(numseq_t *s, uint64_t k, numseq_block_t *out, numseq_error_
 
 int numseq_currval(numseq_t *s, int64_t *out, numseq_error_t *err)
 {
+	struct numseq__sess *ss = numseq__sess_ptr;
 	const struct numseq__sess_ent *se;
 	if (!handle_ok(s))
 		return bad_handle(err, "currval");
 	if (out == NULL)
 		return numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG,
 		                    "currval: output pointer is NULL");
-	se = numseq__sess_find(s->id, false);
+	se = ss != NULL ? numseq__sess_find(ss, s->id, false) : NULL;
 	if (se == NULL || !se->has_currval)
 		return numseq__fail(err, NUMSEQ_ECURRVAL, NUMSEQ__SQLSTATE_STATE,
 		                    "currval of sequence \"%s\" is not yet defined in this session",
