@@ -112,12 +112,20 @@ struct numseq {
 	 * does one fetch_add here; nothing else may share the line. */
 	alignas(64) _Atomic uint64_t word;
 
-	/* Read-mostly line: changed only by writers. */
-	alignas(64) _Atomic uint64_t cur_gen; /* epoch installed last (may lag word by one) */
-	_Atomic uint64_t cache_gen;           /* bumped by restart/alter: threads drop caches */
+	/* Read-mostly line: changed only by writers.  The mirror (m*) repeats
+	 * the current epoch's fast fields at fixed addresses, so nextval's
+	 * loads do not depend on each other (see numseq_nextval); mgen is
+	 * SLOT_BUSY from just before a writer's switch until it is refilled. */
+	alignas(64) _Atomic uint64_t mgen;
+	_Atomic int64_t mfirst;
+	_Atomic int64_t minc;
+	_Atomic uint64_t mfast;
 	uint64_t id;                          /* process-unique, never reused */
-	uint64_t rebase_at;                   /* tickets per epoch before a rebase */
+	_Atomic uint64_t cache_gen;           /* bumped by restart/alter: threads drop caches */
+	_Atomic uint64_t cur_gen;             /* epoch installed last (may lag word by one) */
 	uint32_t magic;
+
+	alignas(64) uint64_t rebase_at;       /* tickets per epoch before a rebase */
 	char name[NAME_MAX_LEN + 1];
 
 	pthread_mutex_t wlock;                /* serializes writers, never nextval */
@@ -125,7 +133,8 @@ struct numseq {
 	alignas(64) struct slot slots[NSLOT];
 };
 
-static_assert(offsetof(struct numseq, cur_gen) >= 64, "hot word must be alone on its line");
+static_assert(offsetof(struct numseq, mgen) >= 64, "hot word must be alone on its line");
+static_assert(offsetof(struct numseq, magic) < 128, "nextval's read-mostly fields share one line");
 
 static _Atomic uint64_t next_id = 1;
 
@@ -248,6 +257,25 @@ static void slot_write(struct slot *d, uint64_t gen, const struct epoch *e, uint
 	atomic_store_explicit(&d->max, e->p.max, memory_order_release);
 	atomic_store_explicit(&d->type, (int)e->p.type, memory_order_release);
 	atomic_store_explicit(&d->gen, gen, memory_order_release);
+}
+
+/* The mirror follows the same protocol as a slot.  mirror_hide runs before
+ * a writer's switch of the word (the switch's release publishes it), so a
+ * nextval whose draw lands in the new epoch sees SLOT_BUSY or the new gen
+ * when it re-checks mgen; mirror_show runs once the new epoch is final. */
+static void mirror_hide(struct numseq *s)
+{
+	atomic_store_explicit(&s->mgen, SLOT_BUSY, memory_order_relaxed);
+}
+
+static void mirror_show(struct numseq *s, uint64_t gen, const struct epoch *e)
+{
+	atomic_store_explicit(&s->mfirst, e->first, memory_order_release);
+	atomic_store_explicit(&s->minc, e->p.inc, memory_order_release);
+	atomic_store_explicit(&s->mfast,
+	                      (e->p.cycle || e->p.cache > 1) ? 0 : e->n1 < s->rebase_at ? e->n1 : s->rebase_at,
+	                      memory_order_release);
+	atomic_store_explicit(&s->mgen, gen, memory_order_release);
 }
 
 /* Reads a whole slot (all acquire; the caller re-checks gen afterwards). */
@@ -508,6 +536,7 @@ int numseq_create(numseq_t **out, const numseq_options_t *o, numseq_error_t *err
 
 	epoch_init(&e, last, called, &p);
 	slot_write(slot_for(s, 0), 0, &e, s->rebase_at);
+	mirror_show(s, 0, &e);
 	atomic_init(&s->word, word_make(0, 0));
 	atomic_init(&s->cur_gen, 0);
 	atomic_init(&s->cache_gen, 0);
@@ -537,10 +566,12 @@ static void install(struct numseq *s, uint64_t gen, const struct epoch *e)
 {
 	uint64_t ng = gen + 1;
 	slot_write(slot_for(s, ng), ng, e, s->rebase_at);
-	/* acq_rel: the release publishes the slot written above to every
-	 * reader whose acquire fetch_add (or load) sees the new tag; later
-	 * fetch_adds continue this release sequence. */
+	mirror_hide(s);
+	/* acq_rel: the release publishes the slot written above (and the
+	 * hidden mirror) to every reader whose acquire fetch_add or load sees
+	 * the new tag; later fetch_adds continue this release sequence. */
 	(void)atomic_exchange_explicit(&s->word, word_make(ng, 0), memory_order_acq_rel);
+	mirror_show(s, ng, e);
 	/* release: pairs with the acquire load of cur_gen in readers. */
 	atomic_store_explicit(&s->cur_gen, ng, memory_order_release);
 }
@@ -656,6 +687,7 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 		uint64_t old, t;
 		/* relaxed: published by the exchange's release below. */
 		atomic_store_explicit(&d->gen, SLOT_PENDING, memory_order_relaxed);
+		mirror_hide(s);
 		old = atomic_exchange_explicit(&s->word, word_make(g + 1, 0), memory_order_acq_rel);
 		t = word_ticket(old);
 		served = t < s->rebase_at ? t : s->rebase_at;
@@ -667,6 +699,7 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 		 * continues with the old parameters. */
 		epoch_init(&ne, last, called, rc == NUMSEQ_OK ? &p : &e.p);
 		slot_write(d, g + 1, &ne, s->rebase_at);
+		mirror_show(s, g + 1, &ne);
 		atomic_store_explicit(&s->cur_gen, g + 1, memory_order_release);
 	}
 	if (rc == NUMSEQ_OK)
@@ -940,7 +973,6 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 {
 	struct numseq__sess *ss = numseq__sess_ptr;
 	struct numseq__sess_ent *se;
-	struct slot *d;
 	uint64_t g, w, t, fast;
 	int64_t first, inc, v;
 
@@ -948,16 +980,29 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 		if (!handle_ok(s) || out == NULL || (ss = numseq__sess_get()) == NULL)
 			return nextval_args(s, out, err);
 	}
-	/* acquire: pairs with the writer's release store of cur_gen, made
-	 * after it wrote slot g, so the fields below are of epoch g or newer;
-	 * the check of gen after them rules out newer. */
-	g = atomic_load_explicit(&s->cur_gen, memory_order_acquire);
-	d = slot_for(s, g);
-	first = atomic_load_explicit(&d->first, memory_order_acquire);
-	inc = atomic_load_explicit(&d->inc, memory_order_acquire);
-	fast = atomic_load_explicit(&d->fast, memory_order_acquire);
-	if (atomic_load_explicit(&d->gen, memory_order_acquire) != g || fast == 0)
-		return nextval_full(s, ss, out, err);
+	/* CACHE > 1: a block this thread cached, still valid (no restart or
+	 * alter since), is served without touching shared state. */
+	se = ss->last;
+	if (se != NULL && se->id == s->id && se->left > 0 &&
+	    /* acquire: pairs with the release bump in alter/restart. */
+	    se->cache_gen == atomic_load_explicit(&s->cache_gen, memory_order_acquire)) {
+		v = se->next;
+		se->left--;
+		se->next = u2i((uint64_t)v + (uint64_t)se->step);
+		se->currval = v;
+		se->has_currval = true;
+		*out = v;
+		return NUMSEQ_OK;
+	}
+
+	/* Snapshot the mirror: gen, fields, gen (acquire: pairs with
+	 * mirror_show's release stores). */
+	g = atomic_load_explicit(&s->mgen, memory_order_acquire);
+	first = atomic_load_explicit(&s->mfirst, memory_order_acquire);
+	inc = atomic_load_explicit(&s->minc, memory_order_acquire);
+	fast = atomic_load_explicit(&s->mfast, memory_order_acquire);
+	if (atomic_load_explicit(&s->mgen, memory_order_acquire) != g || g == SLOT_BUSY || fast == 0)
+		return nextval_full(s, ss, out, err); /* CYCLE, CACHE, limit, or a writer */
 
 	/* The linearization point.  acq_rel: acquire so that a ticket of a
 	 * newer epoch comes with that epoch's slot (the writer's switch is a
@@ -965,8 +1010,12 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 	 * sequence); the release half costs nothing on x86/arm64 RMWs. */
 	w = atomic_fetch_add_explicit(&s->word, 1, memory_order_acq_rel);
 	t = word_ticket(w);
+	/* Epoch g's ticket iff mgen is still g: a newer epoch's writer hid
+	 * the mirror before its switch, which our acquire draw has seen.
+	 * Failing that, ticket_is_epoch's window argument applies. */
 	if (__builtin_expect(word_tag(w) != (g & TAG_MASK) || t >= fast ||
-	                     !ticket_is_epoch(s, d, g), 0)) {
+	                     (atomic_load_explicit(&s->mgen, memory_order_acquire) != g &&
+	                      atomic_load_explicit(&s->cur_gen, memory_order_acquire) + 1 - g > TAG_MASK), 0)) {
 		if (word_tag(w) != (g & TAG_MASK)) {
 			uint64_t eg = g;
 			int r = serve_foreign(s, g, w, &v, &eg, err);
@@ -1084,6 +1133,7 @@ int numseq__set_rebase_at(numseq_t *s, uint64_t rebase_at)
 	/* Rewrite the current slot in place so its fast bound follows. */
 	g = read_current(s, &e, &w);
 	slot_write(slot_for(s, g), g, &e, rebase_at);
+	mirror_show(s, g, &e);
 	pthread_mutex_unlock(&s->wlock);
 	return NUMSEQ_OK;
 }
