@@ -1,0 +1,104 @@
+/*
+ * contenders_numseq.c - the numseq rows: nextval with CACHE 1 (the
+ * default) and CACHE 64, and nextval_n taking blocks of 64.  Each run
+ * uses a fresh sequence with default options otherwise: bigint, START 1,
+ * INCREMENT 1, NO CYCLE, so the numbers are 1, 2, 3 ... and a run never
+ * reaches the bound.
+ */
+#include <stddef.h>
+
+#include "harness.h"
+#include "numseq.h"
+
+static void *seq_setup_cache(int64_t cache)
+{
+	numseq_options_t o;
+	numseq_t *s = NULL;
+	numseq_options_init(&o);
+	o.set = NUMSEQ_OPT_CACHE;
+	o.cache = cache;
+	if (numseq_create(&s, &o, NULL) != NUMSEQ_OK)
+		return NULL;
+	return s;
+}
+
+static void *seq_setup_1(unsigned nthreads)
+{
+	(void)nthreads;
+	return seq_setup_cache(1);
+}
+
+static void *seq_setup_64(unsigned nthreads)
+{
+	(void)nthreads;
+	return seq_setup_cache(64);
+}
+
+static void seq_teardown(void *st)
+{
+	numseq_t *s = st;
+	numseq_destroy(&s);
+}
+
+/* 1 .. last_value were handed out or reserved (with CACHE, last_value is
+ * the end of the last block any thread reserved). */
+static int seq_reserved(void *st, const bench_thread_t *threads, unsigned nthreads,
+                        bench_range_t *out, unsigned max)
+{
+	(void)threads;
+	(void)nthreads;
+	(void)max;
+	int64_t last;
+	bool called;
+	if (numseq_read(st, &last, &called) != NUMSEQ_OK)
+		return -1;
+	out[0].first = 1;
+	out[0].last = called ? last : 0;
+	return 1;
+}
+
+static inline bench_vals_t seq_nextval(void *st, bench_thread_t *t)
+{
+	int64_t v;
+	int rc = numseq_nextval(st, &v, NULL);
+	if (rc != NUMSEQ_OK) {
+		t->errors++;
+		t->first_error = t->first_error ? t->first_error : rc;
+		return (bench_vals_t){0, 0};
+	}
+	return (bench_vals_t){v, 1};
+}
+BENCH_OP_LOOPS(seq_nextval)
+
+static inline bench_vals_t seq_nextval_n64(void *st, bench_thread_t *t)
+{
+	numseq_block_t b;
+	int rc = numseq_nextval_n(st, 64, &b, NULL);
+	if (rc != NUMSEQ_OK || b.step != 1) {
+		t->errors++;
+		t->first_error = t->first_error ? t->first_error : rc ? rc : -1;
+		return (bench_vals_t){0, 0};
+	}
+	return (bench_vals_t){b.first, b.count};
+}
+BENCH_OP_LOOPS(seq_nextval_n64)
+
+static const bench_contender_t numseq_rows[] = {
+	{.name = "nextval", .label = "numseq nextval, CACHE 1",
+	 .note = "`numseq_nextval(s, &v, NULL)` on a default sequence (CACHE 1)",
+	 .max_per_op = 1, .setup = seq_setup_1, .teardown = seq_teardown,
+	 .reserved = seq_reserved, BENCH_LOOPS(seq_nextval)},
+	{.name = "nextval-c64", .label = "numseq nextval, CACHE 64",
+	 .note = "`numseq_nextval(s, &v, NULL)` on a sequence with CACHE 64: each thread "
+	         "reserves 64 at a time",
+	 .max_per_op = 1, .gap_block = 64, .setup = seq_setup_64, .teardown = seq_teardown,
+	 .reserved = seq_reserved, BENCH_LOOPS(seq_nextval)},
+	{.name = "nextval-n64", .label = "numseq nextval_n(64), per number",
+	 .note = "`numseq_nextval_n(s, 64, &blk, NULL)` (CACHE 1 sequence); timed per number, "
+	         "a call counts 64",
+	 .max_per_op = 64, .setup = seq_setup_1, .teardown = seq_teardown,
+	 .reserved = seq_reserved, BENCH_LOOPS(seq_nextval_n64)},
+	{.name = NULL},
+};
+
+const bench_group_t bench_group_numseq = {"numseq", numseq_rows};
