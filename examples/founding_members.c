@@ -259,8 +259,8 @@ int main(int argc, char **argv)
 	/* Everyone is waiting at the gate: open it, and release them together. */
 	struct timespec t0, t1;
 	set_gate(&l, 1);
-	pthread_barrier_wait(&l.start);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_barrier_wait(&l.start);
 	for (size_t i = 0; i < n; i++)
 		pthread_join(tids[i], NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -301,8 +301,8 @@ static void run_cycle_blocks(const char *name, int64_t min, int64_t max, int64_t
 	uint64_t total = 0;
 	for (uint64_t b = 0; b < nblocks; b++)
 		total += count[b];
-	printf("[stress]   %-28s %llu races, %llu refills over %llu-value laps\n", name,
-	       STRESS_LLU(races), STRESS_LLU(total), STRESS_LLU(lap));
+	printf("[stress]   %-28s %llu races, %llu refills over %llu-value laps, %.2f s\n", name,
+	       STRESS_LLU(races), STRESS_LLU(total), STRESS_LLU(lap), stress_case_seconds());
 	free(count);
 	numseq_destroy(&s);
 }

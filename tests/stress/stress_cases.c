@@ -60,12 +60,15 @@ static bool race_once(const stress_case_t *c, numseq_t *s, stress_model_t *m,
 	const int dir = m->inc > 0 ? 1 : -1;
 	const int64_t cache = (c->opt.set & NUMSEQ_OPT_CACHE) ? c->opt.cache : 1;
 	stress_vec_t want = {0};
+	int threads = (int)stress_rng_range(rng, (uint64_t)c->threads_lo, (uint64_t)c->threads_hi);
+	rep->threads = threads;
+	rep->values = rep->calls = 0;
 	stress_model_take(m, SIZE_MAX, &want);
 	if (want.oom) {
 		snprintf(why, whylen, "out of memory building the model");
 		return false;
 	}
-	int threads = (int)stress_rng_range(rng, (uint64_t)c->threads_lo, (uint64_t)c->threads_hi);
+	stress_sort(want.v, want.n);
 	stress_floor_t floor;
 	stress_floor_init(&floor, dir);
 	bool use_floor = cache == 1 && c->discard_pct == 0;
@@ -82,6 +85,7 @@ static bool race_once(const stress_case_t *c, numseq_t *s, stress_model_t *m,
 	proto.bulk_pct = c->bulk_pct;
 	proto.bulk_max = c->bulk_max;
 	proto.discard_pct = c->discard_pct;
+	proto.cached = cache > 1;
 	proto.check_session = true;
 	/* a thread's cached block may hold values below a nextval_n block it
 	 * took afterwards: per-thread order holds only without that mix */
@@ -98,7 +102,6 @@ static bool race_once(const stress_case_t *c, numseq_t *s, stress_model_t *m,
 
 	stress_taker_t *t = stress_race(&proto, threads, stress_rng_next(rng),
 	                                c->monitor ? &mon : NULL, why, whylen);
-	rep->threads = threads;
 	if (t == NULL) {
 		stress_vec_free(&want);
 		return false;
@@ -332,9 +335,9 @@ void stress_run_case(const stress_case_t *c)
 #undef RACE
 
 	uint64_t epochs = numseq__epoch(s);
-	printf("[stress]   %-28s %llu races, %llu values, %llu calls, %llu epochs\n",
+	printf("[stress]   %-28s %llu races, %llu values, %llu calls, %llu epochs, %.2f s\n",
 	       c->name, STRESS_LLU(races), STRESS_LLU(values), STRESS_LLU(calls),
-	       STRESS_LLU(epochs));
+	       STRESS_LLU(epochs), stress_case_seconds());
 	if (c->expect_rebases) {
 		/* every value took a ticket, so the ticket counter passed rebase_at
 		 * about values/rebase_at times: insist on half of that, to know the
@@ -362,6 +365,7 @@ static bool cycle_race(const stress_cycle_case_t *c, numseq_t *s, stress_model_t
 		snprintf(why, whylen, "out of memory building the model");
 		return false;
 	}
+	stress_sort(want.v, want.n);
 	if (want.n != c->n) {
 		snprintf(why, whylen, "case error: the model reaches its limit after %zu of "
 		         "%llu values", want.n, STRESS_LLU(c->n));
@@ -504,8 +508,9 @@ void stress_run_cycle_case(const stress_cycle_case_t *c)
 		             c->name, STRESS_LLU(r + 1), STRESS_LLU(races), threads,
 		             STRESS_LLU(c->n), why);
 	}
-	printf("[stress]   %-28s %llu races of %llu values, %llu epochs\n", c->name,
-	       STRESS_LLU(races), STRESS_LLU(c->n), STRESS_LLU(numseq__epoch(s)));
+	printf("[stress]   %-28s %llu races of %llu values, %llu epochs, %.2f s\n", c->name,
+	       STRESS_LLU(races), STRESS_LLU(c->n), STRESS_LLU(numseq__epoch(s)),
+	       stress_case_seconds());
 	fflush(stdout);
 	rc = numseq_destroy(&s);
 	assert_int_equal(rc, NUMSEQ_OK);

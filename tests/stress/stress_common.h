@@ -13,8 +13,10 @@
  *   NUMSEQ_SEED          64-bit seed (decimal or 0x hex); printed at start
  *                        and in every failure message, so a run can be
  *                        replayed.  Each case derives its own seed from it
- *                        and its name, so a single case (argv[1] is a cmocka
- *                        test filter, e.g. "*cycle*") replays alone.
+ *                        and its name, so a single case replays alone:
+ *                        argv[1] is a cmocka test filter ("test_<case>", or
+ *                        a glob such as "*cycle*"); the case name is the
+ *                        test function's name without "test_".
  *
  * Replay note: the seed fixes every random choice (thread counts, bulk
  * sizes, band positions, writer pacing); the interleaving itself is up to
@@ -44,6 +46,9 @@ uint64_t stress_seed(void);
 
 /* A seed for one case: stress_seed() mixed with the case name. */
 uint64_t stress_case_seed(const char *case_name);
+
+/* Seconds since the last stress_case_seed (reported, never asserted). */
+double stress_case_seconds(void);
 
 /* Prints the knobs once (seed, scale, how to replay); call from main(). */
 void stress_banner(const char *program);
@@ -161,6 +166,9 @@ typedef struct stress_taker {
 	uint64_t bulk_max;        /* k of nextval_n is 1..bulk_max */
 	unsigned discard_pct;     /* in tenths of a percent: numseq_discard */
 	bool limit_is_error;      /* a limit error is unexpected (CYCLE) */
+	bool cached;              /* CACHE > 1: a limit error from nextval_n
+	                           * does not mean this thread is done (its
+	                           * cached values come first for nextval) */
 	bool check_session;       /* currval/lastval after each call */
 	bool check_monotone;      /* own values strictly monotone in dir */
 	stress_floor_t *floor;    /* linearizability-lite, or NULL */
@@ -168,15 +176,20 @@ typedef struct stress_taker {
 	                           * (v - 1) / floor_band, and a later call must
 	                           * reach (not pass) the band of an earlier one */
 	_Atomic uint64_t *progress; /* += values taken (optional) */
+	_Atomic uint64_t *pace_limit; /* with progress: wait (yield) while
+	                             * *progress >= *pace_limit, so that a
+	                             * writer keeps up (optional) */
 	atomic_bool *stop;        /* stop early when set (optional) */
 
 	/* results */
 	stress_vec_t vals;
-	uint64_t calls, bulk_calls, limit_errs;
+	uint64_t calls, bulk_calls;
+	uint64_t limit_errs;       /* from the exhausting call on */
+	uint64_t soft_limit_errs;  /* nextval_n limit errors before that (cached) */
 	uint64_t ok_after_limit;   /* successes after the first limit error */
 	int64_t ok_after_limit_v;
 	int other_code;            /* first unexpected return code (0 none) */
-	char other_msg[NUMSEQ_MSG_MAX];
+	char other_msg[NUMSEQ_MSG_MAX + 200];
 	bool have_limit_err;
 	numseq_error_t limit_err;  /* the first limit error */
 	uint64_t bad_blocks;       /* count 0 or > k, or wrong step */

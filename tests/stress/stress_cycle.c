@@ -95,21 +95,30 @@ static void test_cycle_desc_inc7(void **state)
 }
 
 /* INC 100 over [1,10]: 1 forever; INC -100: 10 forever. */
-static void test_cycle_inc_exceeds_range(void **state)
+static void test_cycle_inc100_range10(void **state)
 {
 	(void)state;
-	stress_cycle_case_t up = {
+	stress_cycle_case_t c = {
 		.name = "cycle_inc100_range10",
 		.opt = {.set = O_INC | O_MIN | O_MAX | O_CYCLE, .increment = 100, .minvalue = 1,
 		        .maxvalue = 10, .cycle = true},
 		.threads_lo = 2, .threads_hi = 8, .n = stress_n(200000, 100),
 		.laps = stress_n(200000, 100), .exact_laps = true,
 	};
-	stress_run_cycle_case(&up);
-	stress_cycle_case_t down = up;
-	down.name = "cycle_inc-100_range10";
-	down.opt.increment = -100;
-	stress_run_cycle_case(&down);
+	stress_run_cycle_case(&c);
+}
+
+static void test_cycle_inc_minus100_range10(void **state)
+{
+	(void)state;
+	stress_cycle_case_t c = {
+		.name = "cycle_inc_minus100_range10",
+		.opt = {.set = O_INC | O_MIN | O_MAX | O_CYCLE, .increment = -100, .minvalue = 1,
+		        .maxvalue = 10, .cycle = true},
+		.threads_lo = 2, .threads_hi = 8, .n = stress_n(200000, 100),
+		.laps = stress_n(200000, 100), .exact_laps = true,
+	};
+	stress_run_cycle_case(&c);
 }
 
 /* Full int64 range, INC INT64_MAX: 0, INT64_MAX, INT64_MIN, -1, INT64_MAX-1, ... */
@@ -137,7 +146,12 @@ static void test_cycle_inc_int64_min(void **state)
 		.laps = stress_n(200000, 100), .exact_laps = true,
 	};
 	stress_run_cycle_case(&c);
-	/* and over the full range from INT64_MAX: INT64_MAX, -1, INT64_MAX, -1 ... */
+}
+
+/* Over the full range from INT64_MAX: INT64_MAX, -1, INT64_MAX, -1 ... */
+static void test_cycle_inc_int64_min_full(void **state)
+{
+	(void)state;
 	stress_cycle_case_t f = {
 		.name = "cycle_inc_int64_min_full",
 		.opt = {.set = O_START | O_INC | O_MIN | O_MAX | O_CYCLE, .start = INT64_MAX,
@@ -217,9 +231,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_cycle_start_mid),
 		cmocka_unit_test(test_cycle_inc3_max11),
 		cmocka_unit_test(test_cycle_desc_inc7),
-		cmocka_unit_test(test_cycle_inc_exceeds_range),
+		cmocka_unit_test(test_cycle_inc100_range10),
+		cmocka_unit_test(test_cycle_inc_minus100_range10),
 		cmocka_unit_test(test_cycle_full_int64_inc_max),
 		cmocka_unit_test(test_cycle_inc_int64_min),
+		cmocka_unit_test(test_cycle_inc_int64_min_full),
 		cmocka_unit_test(test_cycle_int64_top),
 		cmocka_unit_test(test_cycle_bulk_mixed),
 		cmocka_unit_test(test_cycle_bulk_int64_bottom_desc),

@@ -109,7 +109,7 @@ static void test_rebase_cache64(void **state)
 }
 
 /* Laps of 1000 (and of 143 by 7) that do not divide the rebase period. */
-static void test_rebase_cycle(void **state)
+static void test_rebase_cycle_1000(void **state)
 {
 	(void)state;
 	uint64_t laps = stress_n(2000, 4 * REBASE_AT / 1000 + 1);
@@ -120,7 +120,11 @@ static void test_rebase_cycle(void **state)
 		.exact_laps = true, .rebase_at = REBASE_AT,
 	};
 	stress_run_cycle_case(&c);
+}
 
+static void test_rebase_cycle_inc7_bulk(void **state)
+{
+	(void)state;
 	stress_cycle_case_t d = {
 		.name = "rebase_cycle_inc7_bulk",
 		.opt = {.set = O_START | O_INC | O_MIN | O_MAX | O_CYCLE, .start = 500,
@@ -155,7 +159,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_rebase_exhaust_hammer),
 		cmocka_unit_test(test_rebase_bulk),
 		cmocka_unit_test(test_rebase_cache64),
-		cmocka_unit_test(test_rebase_cycle),
+		cmocka_unit_test(test_rebase_cycle_1000),
+		cmocka_unit_test(test_rebase_cycle_inc7_bulk),
 		cmocka_unit_test(test_rebase_unbounded),
 	};
 	return cmocka_run_group_tests_name("stress_rebase", tests, NULL, NULL);

@@ -98,6 +98,7 @@ typedef struct writer {
 	uint64_t nbands;             /* bands 1 .. nbands-1 */
 	_Atomic uint64_t *next_band;
 	_Atomic uint64_t *progress;  /* values taken by readers so far */
+	_Atomic uint64_t *pace_limit;/* readers wait when progress reaches it */
 	uint64_t total;              /* values the readers will take */
 	/* results */
 	uint64_t done;
@@ -141,11 +142,23 @@ static void *writer_main(void *arg)
 		uint64_t i = atomic_fetch_add_explicit(w->next_band, 1, memory_order_relaxed);
 		if (i >= w->nbands)
 			break;
-		/* pace: spread the bands over the run; one in five goes at once,
-		 * which also makes empty bands */
-		uint64_t target = i * w->total / w->nbands;
+		/* pace: about total/nbands values between two writes, counted from
+		 * the previous write; the readers may run one more step ahead and
+		 * then wait for this writer (so they are still running when the
+		 * write happens, but a descheduled writer does not fall behind);
+		 * one write in five goes at once, which makes empty bands too */
+		uint64_t step = w->total / w->nbands;
+		step = step / 2 + stress_rng_below(&rng, step + 1);
+		uint64_t now = atomic_load_explicit(w->progress, memory_order_relaxed);
+		uint64_t target = now + step;
+		/* (with two writers the last one to store wins; its own target
+		 * lies below what it stored, so one of them always proceeds) */
+		if (w->pace_limit != NULL)
+			atomic_store_explicit(w->pace_limit, target + step + 1, memory_order_relaxed);
 		if (stress_rng_below(&rng, 5) != 0) {
-			while (atomic_load_explicit(w->progress, memory_order_relaxed) < target)
+			uint64_t p;
+			while ((p = atomic_load_explicit(w->progress, memory_order_relaxed)) < target &&
+			       p < w->total)
 				sched_yield();
 		}
 		if (atomic_load_explicit(w->progress, memory_order_relaxed) >= w->total)
@@ -162,6 +175,8 @@ static void *writer_main(void *arg)
 		w->applied[i] = 1;
 		w->done++;
 	}
+	if (w->pace_limit != NULL)
+		atomic_store_explicit(w->pace_limit, UINT64_MAX, memory_order_relaxed);
 	return NULL;
 }
 
@@ -197,6 +212,11 @@ static void run_bands(const band_case_t *c)
 		if (c->ops_mask & (1u << k))
 			ops[nops++] = (enum op)k;
 	assert_true(nops > 0);
+	/* Bands other than OP_ALTER_INC inherit the increment in force.  With
+	 * two writers the order of the bands is not known in advance, so then
+	 * either every band sets its increment or there is only one. */
+	assert_true(c->writers == 1 || c->ops_mask == (1u << OP_ALTER_INC) ||
+	            (c->inc_max == 1 && !(c->ops_mask & (1u << OP_ALTER_INC))));
 	for (uint64_t i = 1; i < nbands; i++) {
 		band_t *b = &bands[i];
 		b->op = ops[stress_rng_below(&rng, nops)];
@@ -233,9 +253,10 @@ static void run_bands(const band_case_t *c)
 		STRESS_CHECK(rc == NUMSEQ_OK, cs, "numseq__set_rebase_at: rc %d", rc);
 	}
 
-	_Atomic uint64_t progress, next_band;
+	_Atomic uint64_t progress, next_band, pace_limit;
 	atomic_init(&progress, 0);
 	atomic_init(&next_band, 1);
+	atomic_init(&pace_limit, UINT64_MAX);
 	stress_floor_t floor;
 	stress_floor_init(&floor, 1);
 	stress_gate_t gate;
@@ -259,6 +280,7 @@ static void run_bands(const band_case_t *c)
 		t[i].bulk_max = c->bulk_max;
 		t[i].check_session = true;
 		t[i].progress = &progress;
+		t[i].pace_limit = &pace_limit;
 		/* own values keep increasing when every band goes up and bands come
 		 * in order -- except a cached block overtaken by a nextval_n block */
 		t[i].check_monotone = ordered && all_up && !(c->cache > 1 && c->bulk_pct);
@@ -282,6 +304,7 @@ static void run_bands(const band_case_t *c)
 		w[j].nbands = nbands;
 		w[j].next_band = &next_band;
 		w[j].progress = &progress;
+		w[j].pace_limit = &pace_limit;
 		w[j].total = total;
 	}
 	int created_r = 0, created_w = 0;
@@ -396,10 +419,10 @@ static void run_bands(const band_case_t *c)
 		             op_name[b->op], STRESS_LLU(count));
 	}
 	printf("[stress]   %-28s %d readers, %d writer(s), %llu writes, %zu values in %llu "
-	       "bands, gaps %llu (max %llu per band, allowance %llu), floor %s, %llu epochs\n",
+	       "bands, gaps %llu (max %llu per band, allowance %llu), floor %s, %llu epochs, %.2f s\n",
 	       c->name, readers, c->writers, STRESS_LLU(done), got.n, STRESS_LLU(nonempty),
 	       STRESS_LLU(gaps_total), STRESS_LLU(max_gaps), STRESS_LLU(allowance), floor_kind,
-	       STRESS_LLU(numseq__epoch(s)));
+	       STRESS_LLU(numseq__epoch(s)), stress_case_seconds());
 	fflush(stdout);
 	stress_vec_free(&got);
 	for (int i = 0; i < readers; i++)
@@ -417,7 +440,7 @@ static void test_restart_bands(void **state)
 	(void)state;
 	band_case_t c = {
 		.name = "restart_bands", .ops_mask = OPM(OP_RESTART_WITH), .inc_max = 1, .cache = 1,
-		.readers_lo = 2, .readers_hi = 8, .writers = 1, .values = 150000, .ops = 1000,
+		.readers_lo = 2, .readers_hi = 8, .writers = 1, .values = 400000, .ops = 3000,
 	};
 	run_bands(&c);
 }
@@ -430,7 +453,7 @@ static void test_mixed_writers(void **state)
 		.ops_mask = OPM(OP_RESTART_WITH) | OPM(OP_SETVAL_FALSE) | OPM(OP_SETVAL_TRUE) |
 		            OPM(OP_ALTER_RESTART) | OPM(OP_ALTER_INC),
 		.inc_max = 13, .cache = 1, .readers_lo = 2, .readers_hi = 8, .writers = 1,
-		.values = 150000, .ops = 1000, .bulk_pct = 20, .bulk_max = 16,
+		.values = 400000, .ops = 3000, .bulk_pct = 20, .bulk_max = 16,
 	};
 	run_bands(&c);
 }
@@ -444,23 +467,36 @@ static void test_flip_bands(void **state)
 		.ops_mask = OPM(OP_RESTART_WITH) | OPM(OP_SETVAL_FALSE) | OPM(OP_SETVAL_TRUE) |
 		            OPM(OP_ALTER_INC),
 		.flip = true, .inc_max = 5, .cache = 1, .readers_lo = 2, .readers_hi = 8,
-		.writers = 1, .values = 150000, .ops = 1000, .bulk_pct = 20, .bulk_max = 16,
+		.writers = 1, .values = 400000, .ops = 3000, .bulk_pct = 20, .bulk_max = 16,
 	};
 	run_bands(&c);
 }
 
-/* Two writers racing each other (they serialize on the writer mutex). */
-static void test_two_writers(void **state)
+/* Two writers racing each other (they serialize on the writer mutex):
+ * setval / RESTART WITH with one increment, or ALTERs that set theirs. */
+static void test_two_writers_setval(void **state)
 {
 	(void)state;
 	band_case_t c = {
-		.name = "two_writers",
+		.name = "two_writers_setval",
 		.ops_mask = OPM(OP_RESTART_WITH) | OPM(OP_SETVAL_FALSE) | OPM(OP_SETVAL_TRUE) |
-		            OPM(OP_ALTER_INC),
-		.flip = true, .inc_max = 7, .cache = 1, .readers_lo = 2, .readers_hi = 6,
-		.writers = 2, .values = 150000, .ops = 1000, .bulk_pct = 20, .bulk_max = 8,
+		            OPM(OP_ALTER_RESTART),
+		.inc_max = 1, .cache = 1, .readers_lo = 2, .readers_hi = 6,
+		.writers = 2, .values = 300000, .ops = 2000, .bulk_pct = 20, .bulk_max = 8,
 	};
 	run_bands(&c);
+}
+
+static void test_two_writers_alter(void **state)
+{
+	(void)state;
+	band_case_t d = {
+		.name = "two_writers_alter",
+		.ops_mask = OPM(OP_ALTER_INC), .flip = true, .inc_max = 7, .cache = 1,
+		.readers_lo = 2, .readers_hi = 6, .writers = 2, .values = 300000, .ops = 2000,
+		.bulk_pct = 20, .bulk_max = 8,
+	};
+	run_bands(&d);
 }
 
 /* CACHE 16: RESTART / ALTER drop every thread's cache. */
@@ -471,7 +507,7 @@ static void test_cache_restart_bands(void **state)
 		.name = "cache_restart_bands",
 		.ops_mask = OPM(OP_RESTART_WITH) | OPM(OP_ALTER_RESTART) | OPM(OP_ALTER_INC),
 		.flip = true, .inc_max = 4, .cache = 16, .readers_lo = 2, .readers_hi = 8,
-		.writers = 1, .values = 150000, .ops = 1000, .bulk_pct = 10, .bulk_max = 32,
+		.writers = 1, .values = 400000, .ops = 3000, .bulk_pct = 10, .bulk_max = 32,
 	};
 	run_bands(&c);
 }
@@ -484,7 +520,7 @@ static void test_cache_setval_bands(void **state)
 		.name = "cache_setval_bands",
 		.ops_mask = OPM(OP_SETVAL_FALSE) | OPM(OP_SETVAL_TRUE) | OPM(OP_RESTART_WITH),
 		.inc_max = 1, .cache = 16, .readers_lo = 2, .readers_hi = 8, .writers = 1,
-		.values = 150000, .ops = 1000,
+		.values = 400000, .ops = 3000,
 	};
 	run_bands(&c);
 }
@@ -509,6 +545,7 @@ typedef struct inc_writer {
 	stress_gate_t *gate;
 	uint64_t seed;
 	_Atomic uint64_t *progress;
+	_Atomic uint64_t *pace_limit;
 	uint64_t total;
 	uint64_t ops;
 	int64_t inc_max;
@@ -530,8 +567,13 @@ static void *inc_writer_main(void *arg)
 	if (!stress_gate_pass(w->gate))
 		return NULL;
 	for (uint64_t i = 1; i <= w->ops; i++) {
-		uint64_t target = i * w->total / (w->ops + 1);
-		while (atomic_load_explicit(w->progress, memory_order_relaxed) < target) {
+		uint64_t step = w->total / (w->ops + 1);
+		step = step / 2 + stress_rng_below(&rng, step + 1);
+		uint64_t target = atomic_load_explicit(w->progress, memory_order_relaxed) + step;
+		atomic_store_explicit(w->pace_limit, target + step + 1, memory_order_relaxed);
+		uint64_t p;
+		while ((p = atomic_load_explicit(w->progress, memory_order_relaxed)) < target &&
+		       p < w->total) {
 			/* meanwhile, get_options must always show a whole configuration */
 			numseq_options_t o;
 			int rc = numseq_get_options(w->s, &o);
@@ -562,6 +604,7 @@ static void *inc_writer_main(void *arg)
 		w->final_inc = a.increment;
 		w->done++;
 	}
+	atomic_store_explicit(w->pace_limit, UINT64_MAX, memory_order_relaxed);
 	return NULL;
 }
 
@@ -583,8 +626,9 @@ static void test_alter_increment_running(void **state)
 	int rc = numseq_create(&s, &o, &err);
 	STRESS_CHECK(rc == NUMSEQ_OK, cs, "create: rc %d %s", rc, err.message);
 
-	_Atomic uint64_t progress;
+	_Atomic uint64_t progress, pace_limit;
 	atomic_init(&progress, 0);
+	atomic_init(&pace_limit, UINT64_MAX);
 	stress_floor_t floor;
 	stress_floor_init(&floor, 1);
 	stress_gate_t gate;
@@ -605,9 +649,11 @@ static void test_alter_increment_running(void **state)
 		t[i].check_monotone = true;
 		t[i].floor = &floor;
 		t[i].progress = &progress;
+		t[i].pace_limit = &pace_limit;
 	}
 	inc_writer_t w = {.s = s, .gate = &gate, .seed = stress_rng_next(&rng),
-	                  .progress = &progress, .total = total, .ops = stress_n(2000, 20),
+	                  .progress = &progress, .pace_limit = &pace_limit, .total = total,
+	                  .ops = stress_n(4000, 20),
 	                  .inc_max = 13, .final_inc = 1};
 	stress_monitor_t mon;
 	memset(&mon, 0, sizeof mon);
@@ -666,9 +712,10 @@ static void test_alter_increment_running(void **state)
 	             "after the run nextval gave rc %d value %lld, expected last_value %lld + "
 	             "INCREMENT %lld", rc, STRESS_LL(next), STRESS_LL(L), STRESS_LL(w.final_inc));
 	printf("[stress]   %-28s %d readers, %llu ALTER INCREMENTs, %zu values, last_value "
-	       "%lld (largest handed out %lld), %llu reads, %llu epochs\n",
+	       "%lld (largest handed out %lld), %llu reads, %llu epochs, %.2f s\n",
 	       "alter_increment_running", readers, STRESS_LLU(w.done), got.n, STRESS_LL(L),
-	       STRESS_LL(maxv), STRESS_LLU(mon.reads), STRESS_LLU(numseq__epoch(s)));
+	       STRESS_LL(maxv), STRESS_LLU(mon.reads), STRESS_LLU(numseq__epoch(s)),
+	       stress_case_seconds());
 	fflush(stdout);
 	stress_vec_free(&got);
 	for (int i = 0; i < readers; i++)
@@ -685,7 +732,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_restart_bands),
 		cmocka_unit_test(test_mixed_writers),
 		cmocka_unit_test(test_flip_bands),
-		cmocka_unit_test(test_two_writers),
+		cmocka_unit_test(test_two_writers_setval),
+		cmocka_unit_test(test_two_writers_alter),
 		cmocka_unit_test(test_cache_restart_bands),
 		cmocka_unit_test(test_cache_setval_bands),
 		cmocka_unit_test(test_rebase_bands),
