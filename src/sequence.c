@@ -19,6 +19,7 @@
 #include <assert.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -120,12 +121,14 @@ struct numseq {
 	_Atomic int64_t mfirst;
 	_Atomic int64_t minc;
 	_Atomic uint64_t mfast;
+	_Atomic uint64_t mn1;
 	uint64_t id;                          /* process-unique, never reused */
 	_Atomic uint64_t cache_gen;           /* bumped by restart/alter: threads drop caches */
-	_Atomic uint64_t cur_gen;             /* epoch installed last (may lag word by one) */
 	uint32_t magic;
 
-	alignas(64) uint64_t rebase_at;       /* tickets per epoch before a rebase */
+	alignas(64) _Atomic uint64_t cur_gen; /* epoch installed last (may lag word by one) */
+	_Atomic uint64_t user_gen;            /* last epoch installed by setval/restart/alter */
+	uint64_t rebase_at;                   /* tickets per epoch before a rebase */
 	char name[NAME_MAX_LEN + 1];
 
 	pthread_mutex_t wlock;                /* serializes writers, never nextval */
@@ -272,6 +275,7 @@ static void mirror_show(struct numseq *s, uint64_t gen, const struct epoch *e)
 {
 	atomic_store_explicit(&s->mfirst, e->first, memory_order_release);
 	atomic_store_explicit(&s->minc, e->p.inc, memory_order_release);
+	atomic_store_explicit(&s->mn1, e->n1, memory_order_release);
 	atomic_store_explicit(&s->mfast,
 	                      (e->p.cycle || e->p.cache > 1) ? 0 : e->n1 < s->rebase_at ? e->n1 : s->rebase_at,
 	                      memory_order_release);
@@ -298,16 +302,30 @@ static void slot_read(struct slot *d, struct epoch *e)
 	e->p.type = (numseq_type_t)atomic_load_explicit(&d->type, memory_order_acquire);
 }
 
+/* One step of waiting for a writer (only for a PENDING ALTER epoch):
+ * ck's exponential backoff first, then yield the CPU, so that waiters do
+ * not spin while the writer they wait for waits for a core. */
+static void wait_step(ck_backoff_t *backoff, unsigned *steps)
+{
+	if (++*steps < 16)
+		ck_backoff_eb(backoff);
+	else
+		(void)sched_yield();
+}
+
 /* Reads the current epoch consistently, with the word it goes with.
- * Lock-free: retries only if a writer switched epochs meanwhile. */
+ * Lock-free except while an ALTER epoch is PENDING: a retry happens only
+ * when a writer switched epochs meanwhile. */
 static uint64_t read_current(struct numseq *s, struct epoch *e, uint64_t *w)
 {
 	ck_backoff_t backoff = CK_BACKOFF_INITIALIZER;
-	for (;; ck_backoff_eb(&backoff)) {
+	unsigned steps = 0;
+	for (;;) {
 		/* acquire: pairs with the writer's release store of cur_gen, so
 		 * the slot and the word switch it made are visible. */
 		uint64_t g = atomic_load_explicit(&s->cur_gen, memory_order_acquire);
 		struct slot *d = slot_for(s, g);
+		uint64_t dg;
 		if (atomic_load_explicit(&d->gen, memory_order_acquire) != g)
 			continue;
 		slot_read(d, e);
@@ -317,8 +335,21 @@ static uint64_t read_current(struct numseq *s, struct epoch *e, uint64_t *w)
 		 * before the word could carry it). */
 		if (atomic_load_explicit(&d->gen, memory_order_acquire) == g && word_tag(*w) == (g & TAG_MASK))
 			return g;
-		/* Otherwise a writer switched epochs after our read of cur_gen
-		 * (or an ALTER epoch is pending): read again. */
+		if (word_tag(*w) != ((g + 1) & TAG_MASK))
+			continue; /* several switches since our read of cur_gen */
+		/* The word is already in epoch g+1 and cur_gen lags: that slot
+		 * was complete before the switch (unless PENDING), read it. */
+		d = slot_for(s, g + 1);
+		dg = atomic_load_explicit(&d->gen, memory_order_acquire);
+		if (dg == SLOT_PENDING) {
+			wait_step(&backoff, &steps);
+			continue;
+		}
+		if (dg != g + 1)
+			continue;
+		slot_read(d, e);
+		if (atomic_load_explicit(&d->gen, memory_order_acquire) == g + 1)
+			return g + 1;
 	}
 }
 
@@ -562,10 +593,13 @@ int numseq_destroy(numseq_t **sp)
 /* Installs epoch e as gen+1 (wlock held, gen current) with one exchange:
  * for writers whose new state does not depend on how many tickets were
  * drawn (setval, restart, rebase).  Readers never wait for it. */
-static void install(struct numseq *s, uint64_t gen, const struct epoch *e)
+static void install(struct numseq *s, uint64_t gen, const struct epoch *e, bool user)
 {
 	uint64_t ng = gen + 1;
 	slot_write(slot_for(s, ng), ng, e, s->rebase_at);
+	if (user)
+		/* relaxed: published by the exchange below (serve_foreign). */
+		atomic_store_explicit(&s->user_gen, ng, memory_order_relaxed);
 	mirror_hide(s);
 	/* acq_rel: the release publishes the slot written above (and the
 	 * hidden mirror) to every reader whose acquire fetch_add or load sees
@@ -600,7 +634,7 @@ static void rebase(struct numseq *s, uint64_t gen)
 	if (writer_current(s, &e, &w, &served) == gen && word_ticket(w) >= s->rebase_at) {
 		epoch_state(&e, served, &last, &called);
 		epoch_init(&ne, last, called, &e.p);
-		install(s, gen, &ne);
+		install(s, gen, &ne, false);
 	}
 	pthread_mutex_unlock(&s->wlock);
 }
@@ -627,7 +661,7 @@ int numseq_setval(numseq_t *s, int64_t v, bool is_called, numseq_error_t *err)
 		                    (long long)v, s->name, (long long)e.p.min, (long long)e.p.max);
 	}
 	epoch_init(&ne, v, is_called, &e.p);
-	install(s, g, &ne);
+	install(s, g, &ne, true);
 	pthread_mutex_unlock(&s->wlock);
 
 	/* The caller's own cache goes; other threads keep theirs. */
@@ -681,12 +715,13 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 	rc = init_params(o, false, &p, &last, &called, err);
 	if (rc == NUMSEQ_OK && (o->set & (NUMSEQ_OPT_RESTART | NUMSEQ_OPT_RESTART_WITH))) {
 		epoch_init(&ne, last, called, &p);
-		install(s, g, &ne);
+		install(s, g, &ne, true);
 	} else if (rc == NUMSEQ_OK) {
 		struct slot *d = slot_for(s, g + 1);
 		uint64_t old, t;
 		/* relaxed: published by the exchange's release below. */
 		atomic_store_explicit(&d->gen, SLOT_PENDING, memory_order_relaxed);
+		atomic_store_explicit(&s->user_gen, g + 1, memory_order_relaxed);
 		mirror_hide(s);
 		old = atomic_exchange_explicit(&s->word, word_make(g + 1, 0), memory_order_acq_rel);
 		t = word_ticket(old);
@@ -745,44 +780,69 @@ static int limit_error(const struct numseq *s, bool asc, int64_t bound, numseq_e
 }
 
 /*
- * A ticket whose epoch is not the one we pre-read: find that epoch's slot
- * by tag and serve the ticket from it if the slot still holds it.  pre is
- * the epoch number read before the fetch_add; the ticket's epoch is newer.
- * Returns 1 and the value, 0 if the ticket is lost (its slot was recycled:
- * the epoch was superseded by NSLOT writer operations meanwhile; the value
- * becomes a gap, never a duplicate), or a limit error.
+ * A ticket whose epoch is not the one we pre-read: a writer switched
+ * epochs between our snapshot (epoch pre, in *pe) and our draw.  Serve it
+ * from its epoch's slot if the slot still holds it; failing that, if every
+ * epoch since pre was a rebase, from pre's own snapshot, since a rebase
+ * only continues the same function.  Returns 1 and the value; 2 for a void
+ * ticket (>= rebase_at: rebase epoch *epoch_of_ticket, then retry); 0 if
+ * the ticket cannot be served (a setval/restart/alter superseded it and
+ * its slot was recycled: a gap, never a duplicate; or past a NO CYCLE
+ * limit, which serves nothing anyway); or a limit error.
  */
-static int serve_foreign(struct numseq *s, uint64_t pre, uint64_t w, int64_t *out,
-                         uint64_t *epoch_of_ticket, numseq_error_t *err)
+static int serve_foreign(struct numseq *s, uint64_t pre, const struct epoch *pe, uint64_t w,
+                         int64_t *out, uint64_t *epoch_of_ticket, numseq_error_t *err)
 {
-	uint64_t tag = word_tag(w), t = word_ticket(w);
+	uint64_t tag = word_tag(w), t = word_ticket(w), R = s->rebase_at;
 	struct slot *d = &s->slots[tag % NSLOT];
 	struct epoch e;
 	uint64_t ge = atomic_load_explicit(&d->gen, memory_order_acquire);
 	ck_backoff_t backoff = CK_BACKOFF_INITIALIZER;
+	unsigned steps = 0;
 
 	/* An ALTER epoch being computed: wait for its writer (acquire pairs
 	 * with slot_write's release store of gen). */
 	while (ge == SLOT_PENDING) {
-		ck_backoff_eb(&backoff);
+		wait_step(&backoff, &steps);
 		ge = atomic_load_explicit(&d->gen, memory_order_acquire);
 	}
 
 	/* The ticket's epoch x satisfies x > pre, x == tag (mod 2^20) and
 	 * x <= ge (the slot held x before the word did).  If also
 	 * ge < pre + 2^20 then x == ge: the only candidate in the window. */
-	if (ge == SLOT_BUSY || (ge & TAG_MASK) != tag || ge <= pre || ge - pre > TAG_MASK)
-		return 0;
-	slot_read(d, &e);
-	if (atomic_load_explicit(&d->gen, memory_order_acquire) != ge)
-		return 0;
-	*epoch_of_ticket = ge;
-	if (t >= s->rebase_at)
-		return 2; /* void ticket: rebase, then retry */
-	if (t >= e.n1 && !e.p.cycle)
-		return limit_error(s, e.p.inc > 0, e.p.inc > 0 ? e.p.max : e.p.min, err);
-	*out = ticket_value(e.first, e.p.inc, e.n1, e.wrap, e.lap, t);
-	return 1;
+	if (ge != SLOT_BUSY && (ge & TAG_MASK) == tag && ge > pre && ge - pre <= TAG_MASK) {
+		slot_read(d, &e);
+		if (atomic_load_explicit(&d->gen, memory_order_acquire) == ge) {
+			*epoch_of_ticket = ge;
+			if (t >= R)
+				return 2; /* void ticket: rebase, then retry */
+			if (t >= e.n1 && !e.p.cycle)
+				return limit_error(s, e.p.inc > 0, e.p.inc > 0 ? e.p.max : e.p.min, err);
+			*out = ticket_value(e.first, e.p.inc, e.n1, e.wrap, e.lap, t);
+			return 1;
+		}
+	}
+
+	/* Recycled.  x <= cur_gen + 1 (cur_gen was x-1 before the switch to
+	 * x, which our acquire draw saw), so within the window x is
+	 * pre + ((tag - pre) mod 2^20).  user_gen was stored before the
+	 * switch of every setval/restart/alter epoch, so user_gen <= pre
+	 * proves that all epochs in (pre, x] are rebases, each continuing its
+	 * predecessor after exactly R tickets: ticket t of x is ticket
+	 * (x - pre)*R + t of pre. */
+	{
+		/* acquire: after the draw, like ticket_is_epoch's window. */
+		uint64_t c = atomic_load_explicit(&s->cur_gen, memory_order_acquire);
+		uint64_t u = atomic_load_explicit(&s->user_gen, memory_order_acquire);
+		uint64_t x = pre + ((tag - pre) & TAG_MASK), tp;
+		if (u > pre || c + 1 - pre > TAG_MASK || x > c + 1 || t >= R)
+			return 0;
+		tp = (x - pre) * R + t; /* < 2^20 * 2^43: no overflow */
+		if (tp >= pe->n1 && !pe->p.cycle)
+			return 0;
+		*out = ticket_value(pe->first, pe->p.inc, pe->n1, pe->wrap, pe->lap, tp);
+		return 1;
+	}
 }
 
 /*
@@ -944,7 +1004,7 @@ static __attribute__((noinline)) int nextval_full(struct numseq *s, struct numse
 			v = ticket_value(e.first, e.p.inc, e.n1, e.wrap, e.lap, t);
 		} else {
 			uint64_t eg = g;
-			int r = serve_foreign(s, g, w, &v, &eg, err);
+			int r = serve_foreign(s, g, &e, w, &v, &eg, err);
 			if (r == 0)
 				continue;
 			if (r == 2) {
@@ -973,7 +1033,7 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 {
 	struct numseq__sess *ss = numseq__sess_ptr;
 	struct numseq__sess_ent *se;
-	uint64_t g, w, t, fast;
+	uint64_t g, w, t, fast, n1;
 	int64_t first, inc, v;
 
 	if (__builtin_expect(!handle_ok(s) || out == NULL || ss == NULL, 0)) {
@@ -1001,6 +1061,7 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 	first = atomic_load_explicit(&s->mfirst, memory_order_acquire);
 	inc = atomic_load_explicit(&s->minc, memory_order_acquire);
 	fast = atomic_load_explicit(&s->mfast, memory_order_acquire);
+	n1 = atomic_load_explicit(&s->mn1, memory_order_acquire);
 	if (atomic_load_explicit(&s->mgen, memory_order_acquire) != g || g == SLOT_BUSY || fast == 0)
 		return nextval_full(s, ss, out, err); /* CYCLE, CACHE, limit, or a writer */
 
@@ -1017,8 +1078,10 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 	                     (atomic_load_explicit(&s->mgen, memory_order_acquire) != g &&
 	                      atomic_load_explicit(&s->cur_gen, memory_order_acquire) + 1 - g > TAG_MASK), 0)) {
 		if (word_tag(w) != (g & TAG_MASK)) {
+			/* The mirror only shows NO CYCLE epochs (fast != 0). */
+			struct epoch pe = { .first = first, .n1 = n1, .p = { .inc = inc, .cycle = false } };
 			uint64_t eg = g;
-			int r = serve_foreign(s, g, w, &v, &eg, err);
+			int r = serve_foreign(s, g, &pe, w, &v, &eg, err);
 			if (r == 2)
 				rebase(s, eg);
 			if (r < 0)
@@ -1124,16 +1187,20 @@ int numseq_get_options(numseq_t *s, numseq_options_t *out)
 
 int numseq__set_rebase_at(numseq_t *s, uint64_t rebase_at)
 {
-	struct epoch e;
-	uint64_t w, g;
+	struct epoch e, ne;
+	uint64_t w, g, served;
+	int64_t last;
+	bool called;
 	if (!handle_ok(s) || rebase_at == 0 || rebase_at > REBASE_DEFAULT)
 		return NUMSEQ_EINVAL;
 	pthread_mutex_lock(&s->wlock);
+	/* Continue from the tickets served under the old rebase_at, in a new
+	 * epoch (never rewrite a live slot in place: gens must only grow). */
+	g = writer_current(s, &e, &w, &served);
+	epoch_state(&e, served, &last, &called);
 	s->rebase_at = rebase_at;
-	/* Rewrite the current slot in place so its fast bound follows. */
-	g = read_current(s, &e, &w);
-	slot_write(slot_for(s, g), g, &e, rebase_at);
-	mirror_show(s, g, &e);
+	epoch_init(&ne, last, called, &e.p);
+	install(s, g, &ne, true);
 	pthread_mutex_unlock(&s->wlock);
 	return NUMSEQ_OK;
 }

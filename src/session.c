@@ -23,6 +23,10 @@ static int sess_key_rc = -1;
 
 static void sess_free(void *p)
 {
+	/* Runs in the exiting thread: a later key destructor that calls
+	 * numseq must find no session (and allocate a fresh one), not this
+	 * freed one. */
+	numseq__sess_ptr = NULL;
 	free(p);
 }
 
