@@ -31,17 +31,24 @@
  *   destroy            NO       NO         NO      NO      NO     NO     NO
  *
  *   (*) writers (setval, restart, alter) serialize on an internal mutex:
- *       they may block each other, never nextval.
+ *       they may block each other.  They never block nextval, except that
+ *       a nextval drawing a ticket during an ALTER (without RESTART) waits
+ *       for that ALTER's few-hundred-nanosecond critical section.
  *   currval, lastval and discard touch only the calling thread's state and
  *   may run concurrently with anything except destroy of the sequence
  *   passed to currval.
  *
  * Progress: nextval, nextval_n and read are lock-free (no lock, no system
- * call; a retry happens only when a writer changed the sequence).  The one
- * exception is the ticket rebase described in docs/design.md, which happens
- * once every 2^43 calls on one sequence and takes the writer mutex.
+ * call; a retry happens only when a writer changed the sequence).  Two
+ * exceptions, both in docs/design.md: the ALTER window above, and the
+ * ticket rebase, which happens once every 2^43 draws on one sequence and
+ * takes the writer mutex.  numseq is not async-signal-safe: do not call it
+ * from a signal handler.
  *
- * Ordering: every operation on one sequence is linearizable.  A value
+ * Ordering: with CACHE 1, every operation on one sequence is
+ * linearizable.  With CACHE n > 1 the block reservations are; values a
+ * thread serves from its cached block are not ordered with other threads'
+ * calls, exactly as PostgreSQL's per-session caches are not.  A value
  * returned by nextval happens-before nothing by itself: numseq orders the
  * sequence state, not the caller's other memory.
  */
@@ -190,6 +197,8 @@ typedef struct numseq_block {
  * refill, the block stops at the bound (count < k) rather than wrap inside
  * it; with CYCLE the wrap happens as the first value of the next call.
  * Bypasses the thread's cache.  currval becomes the block's last value.
+ * A block can also come back short, away from any bound, at an internal
+ * ticket rebase (once every 2^43 draws; docs/design.md section 6).
  * Lock-free (CAS).  Errors: NUMSEQ_EINVAL (k = 0), NUMSEQ_EMAXVALUE,
  * NUMSEQ_EMINVALUE (no value left at all). */
 NUMSEQ_API int numseq_nextval_n(numseq_t *s, uint64_t k, numseq_block_t *out,
