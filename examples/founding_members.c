@@ -160,7 +160,7 @@ static void check_line(const char *what, bool ok, int *failures)
 int main(int argc, char **argv)
 {
 	long threads = 1000, slots = 100, expect_members = -1, expect_rejected = -1;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		long *dst = NULL, lo = 0;
 		if (strcmp(argv[i], "--threads") == 0) {
 			dst = &threads;
@@ -185,7 +185,6 @@ int main(int argc, char **argv)
 			        argv[i], lo);
 			return 2;
 		}
-		i++;
 	}
 
 	/* CREATE SEQUENCE founding_member_number_seq

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -489,6 +490,59 @@ bool stress_spawn(pthread_t *tids, int n, void *(*fn)(void *), void *args,
 	return true;
 }
 
+/* -------------------------------------------------------------- staller */
+
+static _Atomic unsigned stall_max_us;
+static _Thread_local uint64_t stall_rng;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* async-signal-safe */
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void stall_handler(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	unsigned max = atomic_load_explicit(&stall_max_us, memory_order_relaxed);
+	if (stall_rng == 0)
+		stall_rng = (uint64_t)(uintptr_t)&saved | 1u;
+	uint64_t ns = max ? splitmix(&stall_rng) % ((uint64_t)max * 1000u + 1u) : 0;
+	uint64_t end = now_ns() + ns;
+	while (now_ns() < end) {
+	}
+	errno = saved;
+}
+
+void *stress_staller_main(void *arg)
+{
+	stress_staller_t *st = arg;
+	stress_rng_t rng;
+	stress_rng_init(&rng, st->seed);
+	atomic_store_explicit(&stall_max_us, st->max_stall_us, memory_order_relaxed);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = stall_handler;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	while (!atomic_load_explicit(&st->stop, memory_order_acquire)) {
+		int i;
+		if (st->ntargets > 1 && stress_rng_below(&rng, 100) >= st->weight0)
+			i = 1 + (int)stress_rng_below(&rng, (uint64_t)st->ntargets - 1);
+		else
+			i = 0;
+		if (pthread_kill(st->targets[i], SIGUSR1) == 0)
+			st->sent++;
+		uint64_t us = stress_rng_below(&rng, 2u * (uint64_t)st->period_us + 1u);
+		struct timespec d = {.tv_sec = 0, .tv_nsec = (long)(us * 1000u)};
+		nanosleep(&d, NULL);
+	}
+	return NULL;
+}
+
 /* ---------------------------------------------------------------- taker */
 
 static void taker_record(stress_taker_t *t, int64_t v, bool *have_prev, int64_t *prev)
@@ -518,9 +572,19 @@ static void session_bad(stress_taker_t *t, const char *fmt, ...)
 	}
 }
 
+static void taker_body(stress_taker_t *t);
+
 void *stress_taker_main(void *arg)
 {
 	stress_taker_t *t = arg;
+	taker_body(t);
+	if (t->alive != NULL)
+		atomic_fetch_sub_explicit(t->alive, 1, memory_order_release);
+	return NULL;
+}
+
+static void taker_body(stress_taker_t *t)
+{
 	stress_rng_t rng;
 	stress_rng_init(&rng, t->seed);
 	const int limit_code = t->dir >= 0 ? NUMSEQ_EMAXVALUE : NUMSEQ_EMINVALUE;
@@ -531,7 +595,7 @@ void *stress_taker_main(void *arg)
 	if (t->quota)
 		stress_vec_reserve(&t->vals, (size_t)t->quota);
 	if (t->gate != NULL && !stress_gate_pass(t->gate))
-		return NULL;
+		return;
 
 	for (;;) {
 		if (t->stop != NULL && atomic_load_explicit(t->stop, memory_order_relaxed))
@@ -671,7 +735,6 @@ void *stress_taker_main(void *arg)
 		         err.sqlstate, err.message);
 		break;
 	}
-	return NULL;
 }
 
 static void monitor_bad(stress_monitor_t *m, const char *fmt, ...)

@@ -180,6 +180,7 @@ typedef struct stress_taker {
 	                             * *progress >= *pace_limit, so that a
 	                             * writer keeps up (optional) */
 	atomic_bool *stop;        /* stop early when set (optional) */
+	_Atomic int *alive;       /* decremented when the thread ends (optional) */
 
 	/* results */
 	stress_vec_t vals;
@@ -253,6 +254,32 @@ bool stress_takers_clean(const stress_taker_t *t, int n, char *why, size_t whyle
 
 /* Total successes / calls. */
 uint64_t stress_takers_values(const stress_taker_t *t, int n);
+
+/* ------------------------------------------------------------- staller */
+
+/*
+ * Stall injection: a thread that keeps sending SIGUSR1 to chosen threads;
+ * the handler busy-waits a random 0..max_stall_us in the interrupted
+ * thread, at whatever instruction it was.  This stretches the windows
+ * between two atomic steps of numseq (a writer between its switch of the
+ * word and the steps that follow it, a reader between its snapshot and its
+ * draw) far beyond what two cores give by chance.  It changes timing only;
+ * the oracles stay the same.
+ */
+typedef struct stress_staller {
+	/* configuration */
+	pthread_t *targets;
+	int ntargets;
+	unsigned weight0;        /* percent of signals that go to targets[0] */
+	unsigned period_us;      /* pause between two signals (0..2x, random) */
+	unsigned max_stall_us;
+	uint64_t seed;
+	atomic_bool stop;
+	/* results */
+	uint64_t sent;
+} stress_staller_t;
+
+void *stress_staller_main(void *arg);
 
 /* ------------------------------------------------------------- monitor */
 

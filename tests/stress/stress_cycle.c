@@ -220,6 +220,21 @@ static void test_cycle_smallint_bulk(void **state)
 	stress_run_cycle_case(&c);
 }
 
+/* nextval_n with k up to UINT64_MAX (cut to each thread's quota): a block
+ * is the rest of the lap. */
+static void test_cycle_bulk_huge_k(void **state)
+{
+	(void)state;
+	uint64_t laps = stress_n(2000, 10);
+	stress_cycle_case_t c = {
+		.name = "cycle_bulk_huge_k",
+		.opt = {.set = O_MIN | O_MAX | O_CYCLE, .minvalue = 1, .maxvalue = 1000, .cycle = true},
+		.threads_lo = 2, .threads_hi = 8, .n = laps * 1000, .laps = laps,
+		.exact_laps = true, .bulk_pct = 10, .bulk_max = UINT64_MAX, .races = 2,
+	};
+	stress_run_cycle_case(&c);
+}
+
 int main(int argc, char **argv)
 {
 	stress_banner(argv[0]);
@@ -240,6 +255,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_cycle_bulk_mixed),
 		cmocka_unit_test(test_cycle_bulk_int64_bottom_desc),
 		cmocka_unit_test(test_cycle_smallint_bulk),
+		cmocka_unit_test(test_cycle_bulk_huge_k),
 	};
 	return cmocka_run_group_tests_name("stress_cycle", tests, NULL, NULL);
 }

@@ -255,6 +255,21 @@ static void test_bulk_founding(void **state)
 	stress_run_case(&c);
 }
 
+/* nextval_n with k up to UINT64_MAX: a block takes the rest of the range. */
+static void test_bulk_huge_k(void **state)
+{
+	(void)state;
+	stress_case_t c = {
+		.name = "bulk_huge_k",
+		.opt = {.set = O_START | O_INC | O_MAX, .start = 1, .increment = 3,
+		        .maxvalue = 300000},
+		.threads_lo = 2, .threads_hi = 8, .hammer = 200,
+		.bulk_pct = 5, .bulk_max = UINT64_MAX,
+		.rounds = 60, .window = 20000, .extend_steps = 5000, .monitor = true,
+	};
+	stress_run_case(&c);
+}
+
 int main(int argc, char **argv)
 {
 	stress_banner(argv[0]);
@@ -277,6 +292,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bulk_int64_top),
 		cmocka_unit_test(test_bulk_int64_bottom_desc),
 		cmocka_unit_test(test_bulk_founding),
+		cmocka_unit_test(test_bulk_huge_k),
 	};
 	return cmocka_run_group_tests_name("stress_exhaust", tests, NULL, NULL);
 }

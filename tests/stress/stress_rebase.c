@@ -148,6 +148,22 @@ static void test_rebase_unbounded(void **state)
 	stress_run_cycle_case(&c);
 }
 
+/* nextval_n with huge k: each block stops at the next rebase point. */
+static void test_rebase_bulk_huge_k(void **state)
+{
+	(void)state;
+	int64_t n = (int64_t)stress_n(1000000, 4 * (int64_t)REBASE_AT);
+	stress_case_t c = {
+		.name = "rebase_bulk_huge_k",
+		.opt = {.set = O_START | O_MAX, .start = 1, .maxvalue = n},
+		.threads_lo = 2, .threads_hi = 8, .hammer = 500,
+		.bulk_pct = 2, .bulk_max = UINT64_MAX,
+		.big = true, .window = (uint64_t)n,
+		.rebase_at = REBASE_AT, .monitor = true,
+	};
+	stress_run_case(&c);
+}
+
 int main(int argc, char **argv)
 {
 	stress_banner(argv[0]);
@@ -162,6 +178,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_rebase_cycle_1000),
 		cmocka_unit_test(test_rebase_cycle_inc7_bulk),
 		cmocka_unit_test(test_rebase_unbounded),
+		cmocka_unit_test(test_rebase_bulk_huge_k),
 	};
 	return cmocka_run_group_tests_name("stress_rebase", tests, NULL, NULL);
 }
