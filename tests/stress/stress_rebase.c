@@ -19,6 +19,11 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "numseq_test.h"
 #include "stress_common.h"
 
 #define O_START NUMSEQ_OPT_START
@@ -164,6 +169,108 @@ static void test_rebase_bulk_huge_k(void **state)
 	stress_run_case(&c);
 }
 
+/*
+ * Readers stalled (by signals) for up to 200 ms at arbitrary instructions
+ * while the others drive dozens of rebases: a thread can sit between its
+ * snapshot of the epoch and its draw while 16 or more rebases recycle the
+ * slot it read.  numseq serves such a ticket from the snapshot when every
+ * epoch since was a rebase (serve_foreign); the oracle is therefore still
+ * exact: the first n values of the sequence, each once.
+ */
+static void test_rebase_long_stalls(void **state)
+{
+	(void)state;
+	const uint64_t cs = stress_case_seed("rebase_long_stalls");
+	stress_rng_t rng;
+	stress_rng_init(&rng, cs);
+	char why[512];
+	numseq_error_t err;
+	const int threads = (int)stress_rng_range(&rng, 3, 8);
+	const uint64_t per = stress_n(1000000, 4 * REBASE_AT);
+	numseq_options_t o = {.set = NUMSEQ_OPT_START | NUMSEQ_OPT_NAME, .start = 1,
+	                      .name = "rebase_long_stalls"};
+	numseq_t *s = NULL;
+	int rc = numseq_create(&s, &o, &err);
+	STRESS_CHECK(rc == NUMSEQ_OK, cs, "create: rc %d %s", rc, err.message);
+	rc = numseq__set_rebase_at(s, REBASE_AT);
+	STRESS_CHECK(rc == NUMSEQ_OK, cs, "numseq__set_rebase_at: rc %d", rc);
+
+	stress_gate_t gate;
+	stress_gate_init(&gate, (unsigned)threads);
+	_Atomic int alive;
+	atomic_init(&alive, threads);
+	stress_taker_t t[8];
+	pthread_t tids[8];
+	memset(t, 0, sizeof t);
+	for (int i = 0; i < threads; i++) {
+		t[i].s = s;
+		t[i].gate = &gate;
+		t[i].idx = i;
+		t[i].seed = stress_rng_next(&rng);
+		t[i].dir = 1;
+		t[i].inc = 1;
+		t[i].quota = per;
+		t[i].limit_is_error = true;
+		t[i].check_monotone = true;
+		t[i].bulk_pct = (unsigned)stress_rng_below(&rng, 2) * 5;
+		t[i].bulk_max = 64;
+		t[i].alive = &alive;
+	}
+	int created = 0;
+	bool ok = stress_spawn(tids, threads, stress_taker_main, t, sizeof t[0], &created, why,
+	                       sizeof why);
+	stress_staller_t st;
+	pthread_t st_tid;
+	bool stalling = false;
+	memset(&st, 0, sizeof st);
+	if (ok) {
+		st.targets = tids;
+		st.ntargets = threads;
+		st.weight0 = 100 / (unsigned)threads;
+		st.period_us = 8000;
+		st.max_stall_us = 200000;
+		st.seed = stress_rng_next(&rng);
+		atomic_init(&st.stop, false);
+		stalling = pthread_create(&st_tid, NULL, stress_staller_main, &st) == 0;
+		stress_gate_open(&gate);
+	} else {
+		stress_gate_abort(&gate);
+	}
+	if (stalling) {
+		while (atomic_load_explicit(&alive, memory_order_acquire) > 0) {
+			struct timespec d = {.tv_sec = 0, .tv_nsec = 1000000};
+			nanosleep(&d, NULL);
+		}
+		atomic_store_explicit(&st.stop, true, memory_order_release);
+		pthread_join(st_tid, NULL);
+	}
+	for (int i = 0; i < created; i++)
+		pthread_join(tids[i], NULL);
+	stress_gate_destroy(&gate);
+	STRESS_CHECK(ok, cs, "%s", why);
+	STRESS_CHECK(stress_takers_clean(t, threads, why, sizeof why), cs, "%s", why);
+	stress_vec_t got = stress_takers_merge(t, threads);
+	STRESS_CHECK(!got.oom, cs, "out of memory");
+	STRESS_CHECK(stress_check_distinct(got.v, got.n, why, sizeof why), cs, "%s", why);
+	stress_vec_t want = {0};
+	stress_vec_reserve(&want, got.n);
+	for (size_t i = 0; i < got.n; i++)
+		stress_vec_push(&want, (int64_t)i + 1);
+	bool exact = stress_check_multiset(got.v, got.n, want.v, want.n, why, sizeof why);
+	uint64_t epochs = numseq__epoch(s);
+	printf("[stress]   %-28s %d threads, %zu values, %llu stall signals, %llu epochs, "
+	       "%s, %.2f s\n", "rebase_long_stalls", threads, got.n, STRESS_LLU(st.sent),
+	       STRESS_LLU(epochs), exact ? "exact" : "NOT exact", stress_case_seconds());
+	fflush(stdout);
+	STRESS_CHECK(exact, cs, "%s (%d threads, %llu stalls, %llu epochs)", why, threads,
+	             STRESS_LLU(st.sent), STRESS_LLU(epochs));
+	stress_vec_free(&want);
+	stress_vec_free(&got);
+	for (int i = 0; i < threads; i++)
+		stress_vec_free(&t[i].vals);
+	numseq_destroy(&s);
+}
+
 int main(int argc, char **argv)
 {
 	stress_banner(argv[0]);
@@ -179,6 +286,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_rebase_cycle_inc7_bulk),
 		cmocka_unit_test(test_rebase_unbounded),
 		cmocka_unit_test(test_rebase_bulk_huge_k),
+		cmocka_unit_test(test_rebase_long_stalls),
 	};
 	return cmocka_run_group_tests_name("stress_rebase", tests, NULL, NULL);
 }
