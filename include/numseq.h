@@ -135,8 +135,8 @@ enum {
 	NUMSEQ_OPT_NO_MAXVALUE = 1u << 6,  /* NO MAXVALUE */
 	NUMSEQ_OPT_CYCLE = 1u << 7,        /* CYCLE / NO CYCLE, from .cycle */
 	NUMSEQ_OPT_CACHE = 1u << 8,        /* CACHE cache */
-	NUMSEQ_OPT_RESTART = 1u << 9,      /* ALTER only: RESTART (to START) */
-	NUMSEQ_OPT_RESTART_WITH = 1u << 10,/* ALTER only: RESTART WITH restart */
+	NUMSEQ_OPT_RESTART = 1u << 9,      /* RESTART (to START) */
+	NUMSEQ_OPT_RESTART_WITH = 1u << 10,/* RESTART WITH restart */
 	NUMSEQ_OPT_NAME = 1u << 11         /* CREATE only: name, used in messages */
 };
 
@@ -162,7 +162,8 @@ typedef struct numseq numseq_t;
 
 /* Creates a sequence, validating o (NULL = all defaults) exactly as
  * PostgreSQL's CREATE SEQUENCE does, in its order, with its messages.
- * NUMSEQ_OPT_RESTART / _RESTART_WITH are ALTER-only: NUMSEQ_EOPTION here.
+ * As in PostgreSQL, RESTART [WITH v] is accepted here too: the first
+ * nextval then returns v (or START).
  * Errors: NUMSEQ_EINVAL (out NULL), NUMSEQ_EOPTION, NUMSEQ_ENAME,
  * NUMSEQ_ETYPE, NUMSEQ_EINCREMENT, NUMSEQ_ETYPERANGE, NUMSEQ_EMINMAX,
  * NUMSEQ_ESTART, NUMSEQ_ECACHE, NUMSEQ_ENOMEM.  Thread-safe. */
@@ -197,8 +198,9 @@ typedef struct numseq_block {
  * refill, the block stops at the bound (count < k) rather than wrap inside
  * it; with CYCLE the wrap happens as the first value of the next call.
  * Bypasses the thread's cache.  currval becomes the block's last value.
- * A block can also come back short, away from any bound, at an internal
- * ticket rebase (once every 2^43 draws; docs/design.md section 6).
+ * A block larger than the room left before the next internal rebase point
+ * (docs/design.md section 6) is taken under the writer mutex instead of by
+ * CAS; it is still never cut short except by the bound.
  * Lock-free (CAS).  Errors: NUMSEQ_EINVAL (k = 0), NUMSEQ_EMAXVALUE,
  * NUMSEQ_EMINVALUE (no value left at all). */
 NUMSEQ_API int numseq_nextval_n(numseq_t *s, uint64_t k, numseq_block_t *out,

@@ -36,8 +36,6 @@ int numseq__fail(numseq_error_t *err, int code, const char *sqlstate,
  * never by pointer, so a destroyed sequence's entry can never be mistaken
  * for a new sequence at the same address.
  */
-#define NUMSEQ__SESS_SLOTS 64
-
 struct numseq__sess_ent {
 	uint64_t id;         /* sequence id; 0 = free */
 	uint64_t cache_gen;  /* the sequence's cache generation when filled */
@@ -48,10 +46,12 @@ struct numseq__sess_ent {
 	bool has_currval;
 };
 
+/* An open-addressing table that grows (never evicts: PostgreSQL keeps
+ * currval for every sequence a session touched).  cap is a power of two. */
 struct numseq__sess {
 	struct numseq__sess_ent *last; /* entry of the sequence nextval last touched */
-	unsigned victim;               /* round-robin eviction cursor */
-	struct numseq__sess_ent ent[NUMSEQ__SESS_SLOTS];
+	struct numseq__sess_ent *ent;
+	size_t cap, used;
 };
 
 /* The calling thread's session, allocated on first use (NULL before).
@@ -66,23 +66,10 @@ extern _Thread_local struct numseq__sess *numseq__sess_ptr
  * failure never loses a number. */
 struct numseq__sess *numseq__sess_get(void);
 
-/* The entry for sequence id in ss; with create, a free or evicted slot is
- * taken (evicting drops that sequence's currval and cache, never the
- * lastval entry).  Without create, NULL when absent. */
+/* The entry for sequence id in ss; with create, a new one is added
+ * (growing the table: entry pointers, ss->last included, stay valid only
+ * until the next create).  NULL when absent without create, or when out
+ * of memory with create. */
 struct numseq__sess_ent *numseq__sess_find(struct numseq__sess *ss, uint64_t id, bool create);
-
-/* Records v as currval of sequence id; with from_nextval, lastval follows
- * it (only nextval moves lastval). */
-static inline void numseq__sess_set_currval(struct numseq__sess *ss, uint64_t id, int64_t v,
-                                            bool from_nextval)
-{
-	struct numseq__sess_ent *e = ss->last;
-	if (e == NULL || e->id != id)
-		e = numseq__sess_find(ss, id, true);
-	e->currval = v;
-	e->has_currval = true;
-	if (from_nextval)
-		ss->last = e;
-}
 
 #endif

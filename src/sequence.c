@@ -378,9 +378,6 @@ static int check_option_bits(const numseq_options_t *o, bool is_init, numseq_err
 	if ((set & ~OPT_ALL) != 0)
 		return numseq__fail(err, NUMSEQ_EOPTION, NUMSEQ__SQLSTATE_SYNTAX,
 		                    "unknown option bits 0x%x", set & ~OPT_ALL);
-	if (is_init && (set & (NUMSEQ_OPT_RESTART | NUMSEQ_OPT_RESTART_WITH)))
-		return numseq__fail(err, NUMSEQ_EOPTION, NUMSEQ__SQLSTATE_SYNTAX,
-		                    "RESTART is only allowed when altering a sequence");
 	if (!is_init && (set & NUMSEQ_OPT_NAME))
 		return numseq__fail(err, NUMSEQ_EOPTION, NUMSEQ__SQLSTATE_SYNTAX,
 		                    "the sequence name is fixed at creation");
@@ -610,6 +607,32 @@ static void install(struct numseq *s, uint64_t gen, const struct epoch *e, bool 
 	atomic_store_explicit(&s->cur_gen, ng, memory_order_release);
 }
 
+/*
+ * A switch whose new epoch depends on the exact closing ticket (ALTER
+ * without RESTART, an oversized bulk): mark the next slot PENDING, hide the
+ * mirror, exchange the word, and return the tickets served in epoch gen.
+ * Readers that draw in the pending epoch wait in serve_foreign or
+ * read_current until pending_end publishes it (wlock held throughout).
+ */
+static uint64_t pending_begin(struct numseq *s, uint64_t gen)
+{
+	struct slot *d = slot_for(s, gen + 1);
+	uint64_t t;
+	/* relaxed: all three are published by the exchange's release. */
+	atomic_store_explicit(&d->gen, SLOT_PENDING, memory_order_relaxed);
+	atomic_store_explicit(&s->user_gen, gen + 1, memory_order_relaxed);
+	mirror_hide(s);
+	t = word_ticket(atomic_exchange_explicit(&s->word, word_make(gen + 1, 0), memory_order_acq_rel));
+	return t < s->rebase_at ? t : s->rebase_at;
+}
+
+static void pending_end(struct numseq *s, uint64_t gen, const struct epoch *e)
+{
+	slot_write(slot_for(s, gen + 1), gen + 1, e, s->rebase_at);
+	mirror_show(s, gen + 1, e);
+	atomic_store_explicit(&s->cur_gen, gen + 1, memory_order_release);
+}
+
 /* The current epoch and its served-ticket count (wlock held). */
 static uint64_t writer_current(struct numseq *s, struct epoch *e, uint64_t *w, uint64_t *served)
 {
@@ -650,7 +673,8 @@ int numseq_setval(numseq_t *s, int64_t v, bool is_called, numseq_error_t *err)
 		return bad_handle(err, "setval");
 	/* Before any change, so that currval can always be recorded. */
 	ss = numseq__sess_get();
-	if (ss == NULL && is_called)
+	se = ss != NULL ? numseq__sess_find(ss, s->id, is_called) : NULL;
+	if (is_called && se == NULL)
 		return numseq__fail(err, NUMSEQ_ENOMEM, NUMSEQ__SQLSTATE_NOMEM, "out of memory");
 	pthread_mutex_lock(&s->wlock);
 	g = writer_current(s, &e, &w, &served);
@@ -665,7 +689,6 @@ int numseq_setval(numseq_t *s, int64_t v, bool is_called, numseq_error_t *err)
 	pthread_mutex_unlock(&s->wlock);
 
 	/* The caller's own cache goes; other threads keep theirs. */
-	se = ss != NULL ? numseq__sess_find(ss, s->id, is_called) : NULL;
 	if (se != NULL) {
 		se->left = 0;
 		if (is_called) {
@@ -717,15 +740,7 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 		epoch_init(&ne, last, called, &p);
 		install(s, g, &ne, true);
 	} else if (rc == NUMSEQ_OK) {
-		struct slot *d = slot_for(s, g + 1);
-		uint64_t old, t;
-		/* relaxed: published by the exchange's release below. */
-		atomic_store_explicit(&d->gen, SLOT_PENDING, memory_order_relaxed);
-		atomic_store_explicit(&s->user_gen, g + 1, memory_order_relaxed);
-		mirror_hide(s);
-		old = atomic_exchange_explicit(&s->word, word_make(g + 1, 0), memory_order_acq_rel);
-		t = word_ticket(old);
-		served = t < s->rebase_at ? t : s->rebase_at;
+		served = pending_begin(s, g);
 		epoch_state(&e, served, &last, &called);
 		p = e.p;
 		rc = init_params(o, false, &p, &last, &called, err);
@@ -733,9 +748,7 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 		 * of the new bounds: then the ALTER fails and the epoch just
 		 * continues with the old parameters. */
 		epoch_init(&ne, last, called, rc == NUMSEQ_OK ? &p : &e.p);
-		slot_write(d, g + 1, &ne, s->rebase_at);
-		mirror_show(s, g + 1, &ne);
-		atomic_store_explicit(&s->cur_gen, g + 1, memory_order_release);
+		pending_end(s, g, &ne);
 	}
 	if (rc == NUMSEQ_OK)
 		/* release: pairs with the acquire load of cache_gen on the
@@ -862,6 +875,54 @@ static inline bool ticket_is_epoch(struct numseq *s, const struct slot *d, uint6
 	return atomic_load_explicit(&s->cur_gen, memory_order_acquire) + 1 - g <= TAG_MASK;
 }
 
+/* Exact number of grid values from `from` to the bound, saturating at
+ * UINT64_MAX (the full int64 range with increment 1 has 2^64). */
+static uint64_t count_to_bound_sat(int64_t from, const struct params *p)
+{
+	uint64_t span = p->inc > 0 ? (uint64_t)p->max - (uint64_t)from
+	                           : (uint64_t)from - (uint64_t)p->min;
+	uint64_t q = span / uabs_inc(p->inc);
+	return q == UINT64_MAX ? UINT64_MAX : q + 1;
+}
+
+/*
+ * A block too large for the current epoch's remaining ticket room (the
+ * next rebase point): taken as a writer, at the exact closing ticket, so
+ * that it is never cut short except by the bound.  Readers wait for it
+ * only while it is PENDING (a few hundred nanoseconds).
+ */
+static __attribute__((noinline)) int take_block_slow(struct numseq *s, uint64_t k,
+                                                      numseq_block_t *b, numseq_error_t *err)
+{
+	struct epoch e, from, ne;
+	uint64_t w, served, g, m;
+	int64_t last;
+	bool called;
+	int rc = NUMSEQ_OK;
+
+	pthread_mutex_lock(&s->wlock);
+	g = writer_current(s, &e, &w, &served);
+	served = pending_begin(s, g);
+	epoch_state(&e, served, &last, &called);
+	/* The values from here on, as an epoch: its first value starts the
+	 * block, which runs to the bound (or the end of the lap). */
+	epoch_init(&from, last, called, &e.p);
+	if (from.n1 == 0) {
+		rc = limit_error(s, e.p.inc > 0, e.p.inc > 0 ? e.p.max : e.p.min, err);
+		ne = from;
+	} else {
+		uint64_t avail = count_to_bound_sat(from.first, &e.p);
+		m = k < avail ? k : avail;
+		b->first = from.first;
+		b->step = e.p.inc;
+		b->count = m;
+		epoch_init(&ne, u2i((uint64_t)from.first + (m - 1) * (uint64_t)e.p.inc), true, &e.p);
+	}
+	pending_end(s, g, &ne);
+	pthread_mutex_unlock(&s->wlock);
+	return rc;
+}
+
 /* Takes up to k tickets of the current epoch without crossing a limit
  * (CAS).  Lock-free: a failed CAS means another thread drew a ticket. */
 static int take_block(struct numseq *s, uint64_t k, numseq_block_t *b, numseq_error_t *err)
@@ -884,7 +945,7 @@ static int take_block(struct numseq *s, uint64_t k, numseq_block_t *b, numseq_er
 			return limit_error(s, e.p.inc > 0, e.p.inc > 0 ? e.p.max : e.p.min, err);
 		m = k < avail ? k : avail;
 		if (m > s->rebase_at - t)
-			m = s->rebase_at - t;
+			return take_block_slow(s, k, b, err);
 		/* acq_rel: acquire as for nextval's fetch_add; release keeps the
 		 * release sequence from the writer's switch intact. */
 		if (!atomic_compare_exchange_weak_explicit(&s->word, &w, w + m,
@@ -901,43 +962,33 @@ static int take_block(struct numseq *s, uint64_t k, numseq_block_t *b, numseq_er
 	}
 }
 
-static int nextval_cached(struct numseq *s, struct numseq__sess *ss, uint64_t cache,
-                          int64_t *out, numseq_error_t *err)
+/* Serves v as this thread's nextval result: currval and lastval. */
+static inline int served(struct numseq__sess *ss, struct numseq__sess_ent *se, int64_t v,
+                         int64_t *out)
 {
-	struct numseq__sess_ent *se = numseq__sess_find(ss, s->id, true);
-	numseq_block_t b;
-	uint64_t cg;
-	int rc;
+	se->currval = v;
+	se->has_currval = true;
+	ss->last = se;
+	*out = v;
+	return NUMSEQ_OK;
+}
 
-	if (se->left > 0) {
-		/* acquire: pairs with the release bump in alter/restart. */
-		if (se->cache_gen == atomic_load_explicit(&s->cache_gen, memory_order_acquire)) {
-			int64_t v = se->next;
-			se->left--;
-			se->next = u2i((uint64_t)v + (uint64_t)se->step);
-			se->currval = v;
-			se->has_currval = true;
-			ss->last = se;
-			*out = v;
-			return NUMSEQ_OK;
-		}
-		se->left = 0;
-	}
+/* CACHE > 1, no valid cached value: refill the thread's block. */
+static int nextval_refill(struct numseq *s, struct numseq__sess *ss, struct numseq__sess_ent *se,
+                          uint64_t cache, int64_t *out, numseq_error_t *err)
+{
+	numseq_block_t b;
 	/* Read before the refill: an ALTER between the two makes the new
 	 * block look stale, which only wastes it (a gap), never reuses it. */
-	cg = atomic_load_explicit(&s->cache_gen, memory_order_acquire);
-	rc = take_block(s, cache, &b, err);
+	uint64_t cg = atomic_load_explicit(&s->cache_gen, memory_order_acquire);
+	int rc = take_block(s, cache, &b, err);
 	if (rc != NUMSEQ_OK)
 		return rc;
 	se->cache_gen = cg;
-	*out = b.first;
 	se->next = u2i((uint64_t)b.first + (uint64_t)b.step);
 	se->step = b.step;
 	se->left = b.count - 1;
-	se->currval = b.first;
-	se->has_currval = true;
-	ss->last = se;
-	return NUMSEQ_OK;
+	return served(ss, se, b.first, out);
 }
 
 static int nextval_args(numseq_t *s, int64_t *out, numseq_error_t *err)
@@ -956,23 +1007,9 @@ static int nextval_args(numseq_t *s, int64_t *out, numseq_error_t *err)
  * served from a consistent snapshot (see ticket_is_epoch).
  */
 static __attribute__((noinline)) int nextval_full(struct numseq *s, struct numseq__sess *ss,
-                                                   int64_t *out, numseq_error_t *err)
+                                                   struct numseq__sess_ent *se, int64_t *out,
+                                                   numseq_error_t *err)
 {
-	struct numseq__sess_ent *se = ss->last;
-
-	/* A block this thread cached, still valid (no restart/alter since):
-	 * served without touching the sequence at all. */
-	if (se != NULL && se->id == s->id && se->left > 0 &&
-	    /* acquire: pairs with the release bump in alter/restart. */
-	    se->cache_gen == atomic_load_explicit(&s->cache_gen, memory_order_acquire)) {
-		int64_t v = se->next;
-		se->left--;
-		se->next = u2i((uint64_t)v + (uint64_t)se->step);
-		se->currval = v;
-		se->has_currval = true;
-		*out = v;
-		return NUMSEQ_OK;
-	}
 	for (;;) {
 		struct epoch e;
 		struct slot *d;
@@ -987,7 +1024,7 @@ static __attribute__((noinline)) int nextval_full(struct numseq *s, struct numse
 		if (atomic_load_explicit(&d->gen, memory_order_acquire) != g)
 			continue;
 		if (e.p.cache > 1)
-			return nextval_cached(s, ss, (uint64_t)e.p.cache, out, err);
+			return nextval_refill(s, ss, se, (uint64_t)e.p.cache, out, err);
 
 		/* The linearization point; see numseq_nextval. */
 		w = atomic_fetch_add_explicit(&s->word, 1, memory_order_acq_rel);
@@ -1014,20 +1051,18 @@ static __attribute__((noinline)) int nextval_full(struct numseq *s, struct numse
 			if (r < 0)
 				return r;
 		}
-		numseq__sess_set_currval(ss, s->id, v, true);
-		*out = v;
-		return NUMSEQ_OK;
+		return served(ss, se, v, out);
 	}
 }
 
 /*
  * The common case, kept small: NO CYCLE, CACHE 1, a ticket below the
- * limit.  Reads the four fields it needs between two checks of the slot's
- * gen, draws, and serves first + t*inc.  Anything else (a limit, a writer
- * in between, a rebase) goes to nextval_full, which draws again: the
- * ticket drawn here is then either past the limit (so it served nothing
- * and is harmless), void (>= rebase_at), or of another epoch - and an
- * epoch-switch gap is what a concurrent writer may leave (docs/design.md).
+ * limit.  Reads the mirror between two checks of mgen, draws, and serves
+ * first + t*inc.  Anything else (a limit, a writer in between, a rebase)
+ * goes to nextval_full, which draws again: the ticket drawn here is then
+ * either past the limit (so it served nothing and is harmless), void
+ * (>= rebase_at), of another epoch (serve_foreign), or unprovable (a gap
+ * only a concurrent setval/restart/alter can cause; docs/design.md).
  */
 int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 {
@@ -1040,19 +1075,26 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 		if (!handle_ok(s) || out == NULL || (ss = numseq__sess_get()) == NULL)
 			return nextval_args(s, out, err);
 	}
+	/* The thread's entry for s, found (or added) before any draw, so an
+	 * allocation failure can never lose a number. */
+	se = ss->last;
+	if (__builtin_expect(se == NULL || se->id != s->id, 0)) {
+		se = numseq__sess_find(ss, s->id, true);
+		if (se == NULL)
+			return nextval_args(s, out, err);
+	}
+
 	/* CACHE > 1: a block this thread cached, still valid (no restart or
 	 * alter since), is served without touching shared state. */
-	se = ss->last;
-	if (se != NULL && se->id == s->id && se->left > 0 &&
-	    /* acquire: pairs with the release bump in alter/restart. */
-	    se->cache_gen == atomic_load_explicit(&s->cache_gen, memory_order_acquire)) {
-		v = se->next;
-		se->left--;
-		se->next = u2i((uint64_t)v + (uint64_t)se->step);
-		se->currval = v;
-		se->has_currval = true;
-		*out = v;
-		return NUMSEQ_OK;
+	if (se->left > 0) {
+		/* acquire: pairs with the release bump in alter/restart. */
+		if (se->cache_gen == atomic_load_explicit(&s->cache_gen, memory_order_acquire)) {
+			v = se->next;
+			se->left--;
+			se->next = u2i((uint64_t)v + (uint64_t)se->step);
+			return served(ss, se, v, out);
+		}
+		se->left = 0;
 	}
 
 	/* Snapshot the mirror: gen, fields, gen (acquire: pairs with
@@ -1063,7 +1105,7 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 	fast = atomic_load_explicit(&s->mfast, memory_order_acquire);
 	n1 = atomic_load_explicit(&s->mn1, memory_order_acquire);
 	if (atomic_load_explicit(&s->mgen, memory_order_acquire) != g || g == SLOT_BUSY || fast == 0)
-		return nextval_full(s, ss, out, err); /* CYCLE, CACHE, limit, or a writer */
+		return nextval_full(s, ss, se, out, err); /* CYCLE, CACHE, limit, or a writer */
 
 	/* The linearization point.  acq_rel: acquire so that a ticket of a
 	 * newer epoch comes with that epoch's slot (the writer's switch is a
@@ -1087,29 +1129,23 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 			if (r < 0)
 				return r;
 			if (r != 1)
-				return nextval_full(s, ss, out, err);
+				return nextval_full(s, ss, se, out, err);
 		} else {
 			if (t >= s->rebase_at)
 				rebase(s, g);
-			return nextval_full(s, ss, out, err);
+			return nextval_full(s, ss, se, out, err);
 		}
 	} else {
 		v = u2i((uint64_t)first + t * (uint64_t)inc);
 	}
-	se = ss->last;
-	if (__builtin_expect(se == NULL || se->id != s->id, 0)) {
-		se = numseq__sess_find(ss, s->id, true);
-		ss->last = se;
-	}
-	se->currval = v;
-	se->has_currval = true;
-	*out = v;
-	return NUMSEQ_OK;
+	return served(ss, se, v, out);
 }
 
 int numseq_nextval_n(numseq_t *s, uint64_t k, numseq_block_t *out, numseq_error_t *err)
 {
 	struct numseq__sess *ss;
+	struct numseq__sess_ent *se;
+	int64_t last;
 	int rc;
 	if (!handle_ok(s))
 		return bad_handle(err, "nextval_n");
@@ -1118,13 +1154,13 @@ int numseq_nextval_n(numseq_t *s, uint64_t k, numseq_block_t *out, numseq_error_
 		                    out == NULL ? "nextval_n: output pointer is NULL"
 		                                : "nextval_n: k must be at least 1");
 	ss = numseq__sess_get();
-	if (ss == NULL)
+	se = ss != NULL ? numseq__sess_find(ss, s->id, true) : NULL;
+	if (se == NULL)
 		return numseq__fail(err, NUMSEQ_ENOMEM, NUMSEQ__SQLSTATE_NOMEM, "out of memory");
 	rc = take_block(s, k, out, err);
 	if (rc == NUMSEQ_OK)
-		numseq__sess_set_currval(ss, s->id,
-		                         u2i((uint64_t)out->first + (out->count - 1) * (uint64_t)out->step),
-		                         true);
+		(void)served(ss, se, u2i((uint64_t)out->first + (out->count - 1) * (uint64_t)out->step),
+		             &last);
 	return rc;
 }
 

@@ -4,10 +4,10 @@
  * PostgreSQL keeps currval, lastval and the CACHE block per session.  In a
  * library the natural session is the thread: the state lives in a
  * per-thread table, touched by no other thread, so none of it needs
- * atomics.  The table is fixed-size: a thread that touches more than
- * NUMSEQ__SESS_SLOTS sequences forgets the currval and cached block of an
- * older one (docs/semantics.md lists this difference).  It is allocated on
- * the thread's first call and freed when the thread exits.
+ * atomics.  The table grows with the number of sequences the thread has
+ * touched (an entry is 56 bytes) and is freed when the thread exits or
+ * calls numseq_discard().  Entries of destroyed sequences stay until then,
+ * as PostgreSQL's session state does.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -23,11 +23,13 @@ static int sess_key_rc = -1;
 
 static void sess_free(void *p)
 {
+	struct numseq__sess *ss = p;
 	/* Runs in the exiting thread: a later key destructor that calls
 	 * numseq must find no session (and allocate a fresh one), not this
 	 * freed one. */
 	numseq__sess_ptr = NULL;
-	free(p);
+	free(ss->ent);
+	free(ss);
 }
 
 static void sess_key_init(void)
@@ -54,35 +56,55 @@ struct numseq__sess *numseq__sess_get(void)
 	return ss;
 }
 
-static unsigned slot_of(uint64_t id)
+static size_t slot_of(uint64_t id, size_t cap)
 {
 	/* Fibonacci hashing: ids are sequential, so spread them. */
-	return (unsigned)((id * UINT64_C(0x9E3779B97F4A7C15)) >> 58) % NUMSEQ__SESS_SLOTS;
+	return (size_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (cap - 1);
+}
+
+static struct numseq__sess_ent *probe(struct numseq__sess_ent *ent, size_t cap, uint64_t id)
+{
+	size_t i = slot_of(id, cap);
+	while (ent[i].id != id && ent[i].id != 0)
+		i = (i + 1) & (cap - 1);
+	return &ent[i];
+}
+
+/* Doubles the table (load factor <= 1/2); false when out of memory. */
+static bool grow(struct numseq__sess *ss)
+{
+	size_t ncap = ss->cap ? ss->cap * 2 : 16;
+	struct numseq__sess_ent *nent = calloc(ncap, sizeof *nent);
+	uint64_t last_id = ss->last != NULL ? ss->last->id : 0;
+	if (nent == NULL)
+		return false;
+	for (size_t i = 0; i < ss->cap; i++)
+		if (ss->ent[i].id != 0)
+			*probe(nent, ncap, ss->ent[i].id) = ss->ent[i];
+	free(ss->ent);
+	ss->ent = nent;
+	ss->cap = ncap;
+	ss->last = last_id != 0 ? probe(nent, ncap, last_id) : NULL;
+	return true;
 }
 
 struct numseq__sess_ent *numseq__sess_find(struct numseq__sess *ss, uint64_t id, bool create)
 {
-	unsigned h = slot_of(id);
-	struct numseq__sess_ent *free_ent = NULL;
-
-	for (unsigned i = 0; i < NUMSEQ__SESS_SLOTS; i++) {
-		struct numseq__sess_ent *e = &ss->ent[(h + i) % NUMSEQ__SESS_SLOTS];
+	struct numseq__sess_ent *e;
+	if (ss->cap != 0) {
+		e = probe(ss->ent, ss->cap, id);
 		if (e->id == id)
 			return e;
-		if (e->id == 0 && free_ent == NULL)
-			free_ent = e;
 	}
 	if (!create)
 		return NULL;
-	if (free_ent == NULL) {
-		/* Full: evict round-robin, sparing the lastval entry. */
-		do {
-			free_ent = &ss->ent[ss->victim++ % NUMSEQ__SESS_SLOTS];
-		} while (free_ent == ss->last);
-	}
-	memset(free_ent, 0, sizeof *free_ent);
-	free_ent->id = id;
-	return free_ent;
+	if ((ss->used + 1) * 2 > ss->cap && !grow(ss))
+		return NULL;
+	e = probe(ss->ent, ss->cap, id);
+	memset(e, 0, sizeof *e);
+	e->id = id;
+	ss->used++;
+	return e;
 }
 
 int numseq_lastval(int64_t *out, numseq_error_t *err)
@@ -102,6 +124,10 @@ int numseq_lastval(int64_t *out, numseq_error_t *err)
 void numseq_discard(void)
 {
 	struct numseq__sess *ss = numseq__sess_ptr;
-	if (ss != NULL)
-		memset(ss, 0, sizeof *ss);
+	if (ss != NULL) {
+		free(ss->ent);
+		ss->ent = NULL;
+		ss->cap = ss->used = 0;
+		ss->last = NULL;
+	}
 }

@@ -400,15 +400,43 @@ static void test_conflicting_options(void **state)
 	             .minvalue = 1);
 }
 
-/* Header: RESTART / RESTART WITH are ALTER-only, and unknown bits are
- * refused.  (PostgreSQL itself accepts CREATE SEQUENCE s RESTART WITH 5 and
- * starts at 5; numseq deliberately does not: docs/semantics.md.) */
+/* As in PostgreSQL, CREATE accepts RESTART [WITH]:
+ *   CREATE SEQUENCE a START 1 RESTART WITH 5; SELECT nextval('a');  -> 5
+ *   CREATE SEQUENCE c START 3 RESTART; SELECT nextval('c');          -> 3
+ *   CREATE SEQUENCE b START 3 RESTART WITH 0;
+ *     ERROR 22023 RESTART value (0) cannot be less than MINVALUE (1)
+ *   CREATE SEQUENCE d START 3 RESTART WITH 7 CACHE 0;
+ *     ERROR 22023 CACHE (0) must be greater than zero
+ * Unknown bits are refused (numseq's own check, before validation). */
 static void test_alter_only_and_unknown_bits(void **state)
 {
+	numseq_t *s = NULL;
+	numseq_options_t o;
+	int64_t v;
 	(void)state;
-	CREATE_FAILS(NUMSEQ_EOPTION, NULL, NULL, .set = O_RESTART);
-	CREATE_FAILS(NUMSEQ_EOPTION, NULL, NULL, .set = O_RESTART_WITH,
-	             .restart = 5);
+
+	numseq_options_init(&o);
+	o.set = O_START | O_RESTART_WITH;
+	o.start = 1;
+	o.restart = 5;
+	assert_rc(numseq_create(&s, &o, NULL), NUMSEQ_OK);
+	assert_rc(numseq_nextval(s, &v, NULL), NUMSEQ_OK);
+	assert_int_equal(v, 5);
+	seq_free(&s);
+
+	numseq_options_init(&o);
+	o.set = O_START | O_RESTART;
+	o.start = 3;
+	assert_rc(numseq_create(&s, &o, NULL), NUMSEQ_OK);
+	assert_rc(numseq_nextval(s, &v, NULL), NUMSEQ_OK);
+	assert_int_equal(v, 3);
+	seq_free(&s);
+
+	CREATE_FAILS(NUMSEQ_ERESTART, "22023", "RESTART value (0) cannot be less than MINVALUE (1)",
+	             .set = O_START | O_RESTART_WITH, .start = 3, .restart = 0);
+	CREATE_FAILS(NUMSEQ_ECACHE, "22023", "CACHE (0) must be greater than zero",
+	             .set = O_START | O_RESTART_WITH | O_CACHE, .start = 3, .restart = 7, .cache = 0);
+	CREATE_FAILS(NUMSEQ_EOPTION, NULL, NULL, .set = O_RESTART | O_RESTART_WITH, .restart = 5);
 	CREATE_FAILS(NUMSEQ_EOPTION, NULL, NULL, .set = 1u << 12);
 	CREATE_FAILS(NUMSEQ_EOPTION, NULL, NULL, .set = 1u << 31);
 	/* unknown bits are refused before validation too */
