@@ -91,6 +91,7 @@ typedef struct band_case {
 	uint64_t rebase_at;
 	uint64_t ops_min;       /* at least this many writer operations, whatever the scale */
 	bool stalls;            /* stall injection (stress_staller_t) */
+	unsigned stall_weight0; /* percent of stalls for the writer (0: 70) */
 	bool no_pace;           /* the writer never waits (the readers still do, so
 	                         * that they are spread over all the writes) */
 	bool free_readers;      /* the readers never wait for the writer either: a
@@ -354,7 +355,7 @@ static void run_bands(const band_case_t *c)
 			all[c->writers + i] = tids[i];
 		st.targets = all;
 		st.ntargets = readers + c->writers;
-		st.weight0 = 70;
+		st.weight0 = c->stall_weight0 ? c->stall_weight0 : 70;
 		st.period_us = 50;
 		st.max_stall_us = 200;
 		st.seed = stress_rng_next(&rng);
@@ -617,6 +618,23 @@ static void test_mixed_writers_stalls(void **state)
 		.inc_max = 13, .cache = 1, .readers_lo = 4, .readers_hi = 8, .writers = 1,
 		.values = 1000000, .ops = 200000, .bulk_pct = 20, .bulk_max = 16, .stalls = true,
 		.no_pace = true, .free_readers = true,
+	};
+	run_bands(&c);
+}
+
+/* Stalls mostly for the readers, the writer flat out: a reader stalled
+ * right after its draw can find its epoch's slot recycled by 16 writes,
+ * and must then drop the ticket (a gap), never serve it wrongly. */
+static void test_reader_stalls(void **state)
+{
+	(void)state;
+	band_case_t c = {
+		.name = "reader_stalls",
+		.ops_mask = OPM(OP_RESTART_WITH) | OPM(OP_SETVAL_FALSE) | OPM(OP_SETVAL_TRUE) |
+		            OPM(OP_ALTER_RESTART) | OPM(OP_ALTER_INC),
+		.inc_max = 13, .cache = 1, .readers_lo = 4, .readers_hi = 8, .writers = 1,
+		.values = 1000000, .ops = 600000, .bulk_pct = 20, .bulk_max = 16, .stalls = true,
+		.no_pace = true, .free_readers = true, .stall_weight0 = 5,
 	};
 	run_bands(&c);
 }
@@ -1146,6 +1164,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_cache_restart_stalls),
 		cmocka_unit_test(test_mixed_writers_stalls),
 		cmocka_unit_test(test_rebase_bands),
+		cmocka_unit_test(test_reader_stalls),
 		cmocka_unit_test(test_tag_wrap),
 		cmocka_unit_test(test_alter_bounds_running),
 		cmocka_unit_test(test_alter_increment_running),
