@@ -211,6 +211,8 @@ typedef struct bench_config {
 	unsigned ms;            /* duration of one run */
 	uint64_t verify_values; /* numbers per thread in the verify pass; 0: off */
 	bool pin;               /* pin thread i to allowed CPU i mod n */
+	unsigned retry_busy;    /* redo a run whose threads got < 90% of their
+	                         * CPU share, at most this many times */
 	const char *filter;     /* comma-separated substrings, NULL = all */
 	const char *csv;        /* raw per-run results, NULL = none */
 	const char *markdown;   /* method, tables and targets, NULL = none */

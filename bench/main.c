@@ -53,7 +53,8 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: numseq_bench [--threads 1,2,4] [--runs N] [--ms M] [--warmup W]\n"
 	        "                    [--filter name,...] [--csv file] [--markdown file]\n"
-	        "                    [--verify-values N] [--no-pin] [--quick] [--list]\n"
+	        "                    [--verify-values N] [--no-pin] [--retry-busy N]\n"
+	        "                    [--quick] [--list]\n"
 	        "                    [--profile name [--ops N]] [--self-test]\n"
 	        "  --threads   thread counts to run (default 1,2,4)\n"
 	        "  --runs      timed runs per contender and thread count (default 7)\n"
@@ -65,7 +66,10 @@ static void usage(FILE *f)
 	        "  --verify-values  numbers per thread in the exact verify pass\n"
 	        "              (default 131072; 0 turns it off)\n"
 	        "  --no-pin    do not pin thread i to CPU i mod n\n"
-	        "  --quick     3 runs of 50 ms, 8192 verify numbers (explicit options win)\n"
+	        "  --retry-busy  redo a run whose threads got < 90%% of their CPU share\n"
+	        "              (another process ran) at most this often (default 5)\n"
+	        "  --quick     3 runs of 50 ms, 8192 verify numbers, 1 retry (explicit\n"
+	        "              options win)\n"
 	        "  --list      list the contenders and exit\n"
 	        "  --profile   run one contender on this thread for --ops ops (default\n"
 	        "              10000000), no timing: for valgrind --tool=callgrind\n"
@@ -115,7 +119,8 @@ int main(int argc, char **argv)
 	};
 	unsigned long long runs = 7, ms = 200, warmup = 1, verify = 131072, ops = 10000000;
 	bool runs_set = false, ms_set = false, verify_set = false, quick = false;
-	bool self_test = false;
+	bool self_test = false, retry_set = false;
+	unsigned long long retry = 5;
 	const char *profile = NULL;
 
 	for (int i = 1; i < argc; i++) {
@@ -142,6 +147,10 @@ int main(int argc, char **argv)
 			if (parse_uint(v, 1ull << 28, &x) != 0)
 				goto bad;
 			verify = x, verify_set = true, i++;
+		} else if (strcmp(a, "--retry-busy") == 0) {
+			if (parse_uint(v, 1000, &x) != 0)
+				goto bad;
+			retry = x, retry_set = true, i++;
 		} else if (strcmp(a, "--ops") == 0) {
 			if (parse_uint(v, 1ull << 40, &x) != 0 || x == 0)
 				goto bad;
@@ -174,11 +183,13 @@ int main(int argc, char **argv)
 		runs = runs_set ? runs : 3;
 		ms = ms_set ? ms : 50;
 		verify = verify_set ? verify : 8192;
+		retry = retry_set ? retry : 1;
 	}
 	cfg.runs = (unsigned)runs;
 	cfg.ms = (unsigned)ms;
 	cfg.warmup = (unsigned)warmup;
 	cfg.verify_values = verify;
+	cfg.retry_busy = (unsigned)retry;
 
 	if (profile)
 		return bench_profile(groups, profile, ops);
