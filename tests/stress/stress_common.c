@@ -673,7 +673,8 @@ static void taker_body(stress_taker_t *t)
 					t->floor_v = first;
 					t->floor_f = (int64_t)(((f1 - 1) ^ (1ull << 63)));
 				}
-				stress_floor_raise(t->floor, bl);
+				if (!t->floor_check_only)
+					stress_floor_raise(t->floor, bl);
 			} else if (t->floor != NULL) {
 				if (!stress_floor_beyond(t->floor, f1, first) &&
 				    t->floor_violations++ == 0) {

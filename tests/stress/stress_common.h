@@ -175,6 +175,8 @@ typedef struct stress_taker {
 	uint64_t floor_band;      /* nonzero: the floor holds band numbers,
 	                           * (v - 1) / floor_band, and a later call must
 	                           * reach (not pass) the band of an earlier one */
+	bool floor_check_only;    /* only check the floor; someone else (a
+	                           * writer) raises it */
 	_Atomic uint64_t *progress; /* += values taken (optional) */
 	_Atomic uint64_t *pace_limit; /* with progress: wait (yield) while
 	                             * *progress >= *pace_limit, so that a

@@ -3,25 +3,23 @@
  * destroyed while other threads use theirs.
  *
  * A thread plays a PostgreSQL session: its currval, lastval and cached
- * blocks live in a per-thread table of NUMSEQ__SESS_SLOTS entries keyed by
- * the sequence's process-unique id; a thread that touches more sequences
- * evicts entries (losing their currval and cached block, never a value
- * twice).
+ * blocks live in a per-thread table keyed by the sequence's process-unique
+ * id, which grows with the number of sequences the thread touches and
+ * never evicts (docs/semantics.md), so a thread keeps its cached block of
+ * every sequence.
  *
  * Oracles:
  *  - many_sequences_exact: 100 shared sequences, CACHE 1, 2-8 threads
  *    picking sequences at random until every one is exhausted: each
- *    sequence hands out exactly its range (eviction loses no value when
- *    nothing is cached); after every nextval, currval of that sequence and
- *    lastval are the value just returned.
- *  - many_sequences_cache: the same with CACHE 8: evicted blocks are gaps,
- *    so distinct values within the range, each thread's values of a
- *    sequence increasing.
+ *    sequence hands out exactly its range; after every nextval, currval of
+ *    that sequence and lastval are the value just returned; each thread's
+ *    values of a sequence increase.
+ *  - many_sequences_cache: the same with CACHE 8 (a thread sees the limit
+ *    only after its cached block is used up, so still exactly the range).
  *  - create_destroy_churn: every thread creates, uses and destroys its own
  *    sequences (their memory is reused at once, across threads); a new
  *    sequence has no currval, and hands out exactly START, START+INC, ...
- *    (CACHE 1), or values on that grid in order (CACHE > 1, where an
- *    eviction may skip the rest of a block).
+ *    whatever its CACHE (one thread per sequence, nothing evicted).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -162,7 +160,7 @@ static void run_multi(const char *name, int64_t cache)
 	stress_gate_destroy(&gate);
 	STRESS_CHECK(ok, cs, "%s", why);
 
-	uint64_t values = 0, calls = 0, gaps = 0;
+	uint64_t values = 0, calls = 0;
 	for (int i = 0; i < threads; i++) {
 		STRESS_CHECK(m[i].other_code == 0, cs, "thread %d: %s", i, m[i].other_msg);
 		STRESS_CHECK(m[i].session_bad == 0, cs, "thread %d: %llu session violation(s), "
@@ -181,17 +179,13 @@ static void run_multi(const char *name, int64_t cache)
 		STRESS_CHECK(stress_check_distinct(all.v, all.n, why, sizeof why), cs,
 		             "sequence %d of %d (CACHE %lld, %d threads): %s", k, NSEQ,
 		             STRESS_LL(cache), threads, why);
-		if (cache == 1) {
+		{
 			stress_vec_t want = {0};
 			for (int64_t v = 1; v <= n; v++)
 				stress_vec_push(&want, v);
 			STRESS_CHECK(stress_check_multiset(all.v, all.n, want.v, want.n, why, sizeof why),
 			             cs, "sequence %d of %d (%d threads): %s", k, NSEQ, threads, why);
 			stress_vec_free(&want);
-		} else {
-			STRESS_CHECK(all.n == 0 || (all.v[0] >= 1 && all.v[all.n - 1] <= n), cs,
-			             "sequence %d: values outside [1, %lld]", k, STRESS_LL(n));
-			gaps += (uint64_t)n - all.n;
 		}
 		int64_t L = 0;
 		bool C = false;
@@ -202,9 +196,8 @@ static void run_multi(const char *name, int64_t cache)
 		stress_vec_free(&all);
 	}
 	printf("[stress]   %-28s %d threads, %d sequences of %lld, CACHE %lld: %llu values, "
-	       "%llu gaps (evicted blocks), %llu calls, %.2f s\n", name, threads, NSEQ,
-	       STRESS_LL(n), STRESS_LL(cache), STRESS_LLU(values), STRESS_LLU(gaps),
-	       STRESS_LLU(calls), stress_case_seconds());
+	       "%llu calls, %.2f s\n", name, threads, NSEQ, STRESS_LL(n), STRESS_LL(cache),
+	       STRESS_LLU(values), STRESS_LLU(calls), stress_case_seconds());
 	fflush(stdout);
 	for (int i = 0; i < threads; i++) {
 		for (int k = 0; k < NSEQ; k++)
@@ -229,7 +222,7 @@ static void test_many_sequences_cache(void **state)
 
 /* ------------------------------------------------------------- churn */
 
-#define CHURN_LIVE 80  /* more than the 64 session entries */
+#define CHURN_LIVE 80  /* live sequences per thread, at most */
 
 typedef struct churn {
 	stress_gate_t *gate;
@@ -243,9 +236,7 @@ typedef struct churn {
 
 typedef struct live_seq {
 	numseq_t *s;
-	int64_t start, inc, cache, next;  /* next: the value expected (CACHE 1) */
-	int64_t last;                     /* last value returned */
-	bool any;
+	int64_t start, inc, cache, next;  /* next: the value expected */
 } live_seq_t;
 
 static void churn_bad(churn_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -320,23 +311,15 @@ static void *churn_main(void *arg)
 					break;
 				}
 				c->values++;
-				int64_t off = v - l->start;
-				if (l->cache == 1 && v != l->next)
-					churn_bad(c, "CACHE 1 sequence START %lld INC %lld: got %lld, expected "
-					          "%lld", STRESS_LL(l->start), STRESS_LL(l->inc), STRESS_LL(v),
-					          STRESS_LL(l->next));
-				else if (off % l->inc != 0 || off / l->inc < 0 ||
-				         (l->any && (l->inc > 0 ? v <= l->last : v >= l->last)))
-					churn_bad(c, "CACHE %lld sequence START %lld INC %lld: got %lld after "
-					          "%lld", STRESS_LL(l->cache), STRESS_LL(l->start),
-					          STRESS_LL(l->inc), STRESS_LL(v), STRESS_LL(l->last));
+				if (v != l->next)
+					churn_bad(c, "CACHE %lld sequence START %lld INC %lld: got %lld, "
+					          "expected %lld", STRESS_LL(l->cache), STRESS_LL(l->start),
+					          STRESS_LL(l->inc), STRESS_LL(v), STRESS_LL(l->next));
 				int64_t cv = 0;
 				if (numseq_currval(l->s, &cv, NULL) != NUMSEQ_OK || cv != v)
 					churn_bad(c, "currval %lld after nextval %lld", STRESS_LL(cv),
 					          STRESS_LL(v));
 				l->next = v + l->inc;
-				l->last = v;
-				l->any = true;
 			}
 		}
 	}
@@ -361,7 +344,9 @@ static void test_create_destroy_churn(void **state)
 	for (int i = 0; i < threads; i++) {
 		c[i].gate = &gate;
 		c[i].seed = stress_rng_next(&rng);
-		c[i].rounds = stress_n(1000000, 2000);
+		/* the session table keeps entries of destroyed sequences until
+		 * the thread ends (docs/semantics.md): sized to stay small */
+		c[i].rounds = stress_n(250000, 2000);
 	}
 	int created = 0;
 	bool ok = stress_spawn(tids, threads, churn_main, c, sizeof c[0], &created, why, sizeof why);
