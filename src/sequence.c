@@ -76,6 +76,7 @@ struct epoch {
 	uint64_t lap;       /* values per lap after a wrap, capped */
 	int64_t last0;      /* state at ticket 0: last_value … */
 	bool called0;       /* … and is_called */
+	uint64_t cgen;      /* cache_gen under which blocks of this epoch may be cached */
 	struct params p;
 };
 
@@ -106,6 +107,7 @@ struct slot {
 	_Atomic bool called0;
 	_Atomic int64_t start, min, max;
 	_Atomic int type;
+	_Atomic uint64_t cgen;
 };
 
 struct numseq {
@@ -259,6 +261,7 @@ static void slot_write(struct slot *d, uint64_t gen, const struct epoch *e, uint
 	atomic_store_explicit(&d->min, e->p.min, memory_order_release);
 	atomic_store_explicit(&d->max, e->p.max, memory_order_release);
 	atomic_store_explicit(&d->type, (int)e->p.type, memory_order_release);
+	atomic_store_explicit(&d->cgen, e->cgen, memory_order_release);
 	atomic_store_explicit(&d->gen, gen, memory_order_release);
 }
 
@@ -300,6 +303,7 @@ static void slot_read(struct slot *d, struct epoch *e)
 	e->p.min = atomic_load_explicit(&d->min, memory_order_acquire);
 	e->p.max = atomic_load_explicit(&d->max, memory_order_acquire);
 	e->p.type = (numseq_type_t)atomic_load_explicit(&d->type, memory_order_acquire);
+	e->cgen = atomic_load_explicit(&d->cgen, memory_order_acquire);
 }
 
 /* One step of waiting for a writer (only for a PENDING ALTER epoch):
@@ -563,6 +567,7 @@ int numseq_create(numseq_t **out, const numseq_options_t *o, numseq_error_t *err
 	s->magic = NUMSEQ_MAGIC;
 
 	epoch_init(&e, last, called, &p);
+	e.cgen = 0;
 	slot_write(slot_for(s, 0), 0, &e, s->rebase_at);
 	mirror_show(s, 0, &e);
 	atomic_init(&s->word, word_make(0, 0));
@@ -590,6 +595,29 @@ int numseq_destroy(numseq_t **sp)
 /* Installs epoch e as gen+1 (wlock held, gen current) with one exchange:
  * for writers whose new state does not depend on how many tickets were
  * drawn (setval, restart, rebase).  Readers never wait for it. */
+/*
+ * The switch of the word to epoch ng, bracketed by cache_gen's bumps when
+ * the new epoch drops every thread's cache (RESTART, ALTER): odd just
+ * before, the new epoch's even cgen just after, so that no cache hit
+ * succeeds once any thread may draw from the new epoch, and hits on the
+ * new epoch's blocks work as soon as possible.  seq_cst on all three (on
+ * x86 and arm64 the same instructions as acq_rel): a cache hit reads no
+ * other shared word, so its order against other threads' draws rests on
+ * one total order of the bumps, the switch and the draws.  The exchange's
+ * release half publishes the slot and the hidden mirror to every reader
+ * whose draw sees the new tag; later RMWs continue its release sequence.
+ */
+static uint64_t switch_word(struct numseq *s, uint64_t ng, bool drop_caches)
+{
+	uint64_t old;
+	if (drop_caches)
+		atomic_fetch_add_explicit(&s->cache_gen, 1, memory_order_seq_cst);
+	old = atomic_exchange_explicit(&s->word, word_make(ng, 0), memory_order_seq_cst);
+	if (drop_caches)
+		atomic_fetch_add_explicit(&s->cache_gen, 1, memory_order_seq_cst);
+	return old;
+}
+
 static void install(struct numseq *s, uint64_t gen, const struct epoch *e, bool user)
 {
 	uint64_t ng = gen + 1;
@@ -598,10 +626,7 @@ static void install(struct numseq *s, uint64_t gen, const struct epoch *e, bool 
 		/* relaxed: published by the exchange below (serve_foreign). */
 		atomic_store_explicit(&s->user_gen, ng, memory_order_relaxed);
 	mirror_hide(s);
-	/* acq_rel: the release publishes the slot written above (and the
-	 * hidden mirror) to every reader whose acquire fetch_add or load sees
-	 * the new tag; later fetch_adds continue this release sequence. */
-	(void)atomic_exchange_explicit(&s->word, word_make(ng, 0), memory_order_acq_rel);
+	(void)switch_word(s, ng, e->cgen != atomic_load_explicit(&s->cache_gen, memory_order_relaxed));
 	mirror_show(s, ng, e);
 	/* release: pairs with the acquire load of cur_gen in readers. */
 	atomic_store_explicit(&s->cur_gen, ng, memory_order_release);
@@ -614,7 +639,7 @@ static void install(struct numseq *s, uint64_t gen, const struct epoch *e, bool 
  * Readers that draw in the pending epoch wait in serve_foreign or
  * read_current until pending_end publishes it (wlock held throughout).
  */
-static uint64_t pending_begin(struct numseq *s, uint64_t gen)
+static uint64_t pending_begin(struct numseq *s, uint64_t gen, bool drop_caches)
 {
 	struct slot *d = slot_for(s, gen + 1);
 	uint64_t t;
@@ -622,7 +647,9 @@ static uint64_t pending_begin(struct numseq *s, uint64_t gen)
 	atomic_store_explicit(&d->gen, SLOT_PENDING, memory_order_relaxed);
 	atomic_store_explicit(&s->user_gen, gen + 1, memory_order_relaxed);
 	mirror_hide(s);
-	t = word_ticket(atomic_exchange_explicit(&s->word, word_make(gen + 1, 0), memory_order_acq_rel));
+	/* The even bump may come before the epoch is final: no block of it
+	 * can be taken while it is PENDING. */
+	t = word_ticket(switch_word(s, gen + 1, drop_caches));
 	return t < s->rebase_at ? t : s->rebase_at;
 }
 
@@ -657,6 +684,7 @@ static void rebase(struct numseq *s, uint64_t gen)
 	if (writer_current(s, &e, &w, &served) == gen && word_ticket(w) >= s->rebase_at) {
 		epoch_state(&e, served, &last, &called);
 		epoch_init(&ne, last, called, &e.p);
+		ne.cgen = e.cgen;
 		install(s, gen, &ne, false);
 	}
 	pthread_mutex_unlock(&s->wlock);
@@ -685,6 +713,7 @@ int numseq_setval(numseq_t *s, int64_t v, bool is_called, numseq_error_t *err)
 		                    (long long)v, s->name, (long long)e.p.min, (long long)e.p.max);
 	}
 	epoch_init(&ne, v, is_called, &e.p);
+	ne.cgen = e.cgen; /* other threads keep their caches */
 	install(s, g, &ne, true);
 	pthread_mutex_unlock(&s->wlock);
 
@@ -717,7 +746,7 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 {
 	struct epoch e, ne;
 	struct params p;
-	uint64_t w, served, g;
+	uint64_t w, served, g, cg;
 	int64_t last;
 	bool called;
 	int rc;
@@ -736,11 +765,24 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 	epoch_state(&e, served, &last, &called);
 	/* Validation against the state now; an error linearizes here. */
 	rc = init_params(o, false, &p, &last, &called, err);
-	if (rc == NUMSEQ_OK && (o->set & (NUMSEQ_OPT_RESTART | NUMSEQ_OPT_RESTART_WITH))) {
+	if (rc != NUMSEQ_OK) {
+		pthread_mutex_unlock(&s->wlock);
+		return rc;
+	}
+	/*
+	 * Every thread's cached block must go, as in PostgreSQL 15 (the
+	 * relation is rewritten).  Each epoch records the cache_gen under
+	 * which its blocks may be cached (cgen); a cache hit needs cache_gen
+	 * equal to its block's cgen.  The new epoch's cgen is the next even
+	 * value, which switch_word sets around the switch.
+	 */
+	cg = atomic_load_explicit(&s->cache_gen, memory_order_relaxed) + 2; /* wlock held */
+	if (o->set & (NUMSEQ_OPT_RESTART | NUMSEQ_OPT_RESTART_WITH)) {
 		epoch_init(&ne, last, called, &p);
+		ne.cgen = cg;
 		install(s, g, &ne, true);
-	} else if (rc == NUMSEQ_OK) {
-		served = pending_begin(s, g);
+	} else {
+		served = pending_begin(s, g, true);
 		epoch_state(&e, served, &last, &called);
 		p = e.p;
 		rc = init_params(o, false, &p, &last, &called, err);
@@ -748,12 +790,9 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 		 * of the new bounds: then the ALTER fails and the epoch just
 		 * continues with the old parameters. */
 		epoch_init(&ne, last, called, rc == NUMSEQ_OK ? &p : &e.p);
+		ne.cgen = cg;
 		pending_end(s, g, &ne);
 	}
-	if (rc == NUMSEQ_OK)
-		/* release: pairs with the acquire load of cache_gen on the
-		 * cached path: every thread drops its cache, as in PostgreSQL. */
-		atomic_fetch_add_explicit(&s->cache_gen, 1, memory_order_release);
 	pthread_mutex_unlock(&s->wlock);
 	return rc;
 }
@@ -892,7 +931,8 @@ static uint64_t count_to_bound_sat(int64_t from, const struct params *p)
  * only while it is PENDING (a few hundred nanoseconds).
  */
 static __attribute__((noinline)) int take_block_slow(struct numseq *s, uint64_t k,
-                                                      numseq_block_t *b, numseq_error_t *err)
+                                                      numseq_block_t *b, uint64_t *cgen,
+                                                      numseq_error_t *err)
 {
 	struct epoch e, from, ne;
 	uint64_t w, served, g, m;
@@ -902,11 +942,12 @@ static __attribute__((noinline)) int take_block_slow(struct numseq *s, uint64_t 
 
 	pthread_mutex_lock(&s->wlock);
 	g = writer_current(s, &e, &w, &served);
-	served = pending_begin(s, g);
+	served = pending_begin(s, g, false);
 	epoch_state(&e, served, &last, &called);
 	/* The values from here on, as an epoch: its first value starts the
 	 * block, which runs to the bound (or the end of the lap). */
 	epoch_init(&from, last, called, &e.p);
+	from.cgen = e.cgen;
 	if (from.n1 == 0) {
 		rc = limit_error(s, e.p.inc > 0, e.p.inc > 0 ? e.p.max : e.p.min, err);
 		ne = from;
@@ -916,7 +957,9 @@ static __attribute__((noinline)) int take_block_slow(struct numseq *s, uint64_t 
 		b->first = from.first;
 		b->step = e.p.inc;
 		b->count = m;
+		*cgen = e.cgen;
 		epoch_init(&ne, u2i((uint64_t)from.first + (m - 1) * (uint64_t)e.p.inc), true, &e.p);
+		ne.cgen = e.cgen;
 	}
 	pending_end(s, g, &ne);
 	pthread_mutex_unlock(&s->wlock);
@@ -925,7 +968,8 @@ static __attribute__((noinline)) int take_block_slow(struct numseq *s, uint64_t 
 
 /* Takes up to k tickets of the current epoch without crossing a limit
  * (CAS).  Lock-free: a failed CAS means another thread drew a ticket. */
-static int take_block(struct numseq *s, uint64_t k, numseq_block_t *b, numseq_error_t *err)
+static int take_block(struct numseq *s, uint64_t k, numseq_block_t *b, uint64_t *cgen,
+                      numseq_error_t *err)
 {
 	ck_backoff_t backoff = CK_BACKOFF_INITIALIZER;
 	for (;;) {
@@ -945,11 +989,11 @@ static int take_block(struct numseq *s, uint64_t k, numseq_block_t *b, numseq_er
 			return limit_error(s, e.p.inc > 0, e.p.inc > 0 ? e.p.max : e.p.min, err);
 		m = k < avail ? k : avail;
 		if (m > s->rebase_at - t)
-			return take_block_slow(s, k, b, err);
+			return take_block_slow(s, k, b, cgen, err);
 		/* acq_rel: acquire as for nextval's fetch_add; release keeps the
 		 * release sequence from the writer's switch intact. */
 		if (!atomic_compare_exchange_weak_explicit(&s->word, &w, w + m,
-		                                           memory_order_acq_rel, memory_order_relaxed)) {
+		                                           memory_order_seq_cst, memory_order_relaxed)) {
 			ck_backoff_eb(&backoff);
 			continue;
 		}
@@ -958,6 +1002,7 @@ static int take_block(struct numseq *s, uint64_t k, numseq_block_t *b, numseq_er
 		b->first = ticket_value(e.first, e.p.inc, e.n1, e.wrap, e.lap, t);
 		b->step = e.p.inc;
 		b->count = m;
+		*cgen = e.cgen;
 		return NUMSEQ_OK;
 	}
 }
@@ -978,12 +1023,19 @@ static int nextval_refill(struct numseq *s, struct numseq__sess *ss, struct nums
                           uint64_t cache, int64_t *out, numseq_error_t *err)
 {
 	numseq_block_t b;
-	/* Read before the refill: an ALTER between the two makes the new
-	 * block look stale, which only wastes it (a gap), never reuses it. */
-	uint64_t cg = atomic_load_explicit(&s->cache_gen, memory_order_acquire);
-	int rc = take_block(s, cache, &b, err);
+	uint64_t cg;
+	int rc;
+	/* While a RESTART/ALTER is switching (cache_gen odd), any block taken
+	 * now is dropped at the next call: take one value, not a block whose
+	 * rest would be a gap (this matters when the writer is descheduled
+	 * inside its switch). */
+	if (atomic_load_explicit(&s->cache_gen, memory_order_relaxed) & 1)
+		cache = 1;
+	rc = take_block(s, cache, &b, &cg, err);
 	if (rc != NUMSEQ_OK)
 		return rc;
+	/* The block's own epoch's cgen: its rest is served from the cache
+	 * while no RESTART/ALTER has begun since that epoch (numseq_alter). */
 	se->cache_gen = cg;
 	se->next = u2i((uint64_t)b.first + (uint64_t)b.step);
 	se->step = b.step;
@@ -1027,7 +1079,7 @@ static __attribute__((noinline)) int nextval_full(struct numseq *s, struct numse
 			return nextval_refill(s, ss, se, (uint64_t)e.p.cache, out, err);
 
 		/* The linearization point; see numseq_nextval. */
-		w = atomic_fetch_add_explicit(&s->word, 1, memory_order_acq_rel);
+		w = atomic_fetch_add_explicit(&s->word, 1, memory_order_seq_cst);
 		t = word_ticket(w);
 		if (word_tag(w) == (g & TAG_MASK)) {
 			if (!ticket_is_epoch(s, d, g))
@@ -1087,8 +1139,8 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 	/* CACHE > 1: a block this thread cached, still valid (no restart or
 	 * alter since), is served without touching shared state. */
 	if (se->left > 0) {
-		/* acquire: pairs with the release bump in alter/restart. */
-		if (se->cache_gen == atomic_load_explicit(&s->cache_gen, memory_order_acquire)) {
+		/* seq_cst: see numseq_alter (a plain load on x86 and arm64). */
+		if (se->cache_gen == atomic_load_explicit(&s->cache_gen, memory_order_seq_cst)) {
 			v = se->next;
 			se->left--;
 			se->next = u2i((uint64_t)v + (uint64_t)se->step);
@@ -1107,11 +1159,13 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 	if (atomic_load_explicit(&s->mgen, memory_order_acquire) != g || g == SLOT_BUSY || fast == 0)
 		return nextval_full(s, ss, se, out, err); /* CYCLE, CACHE, limit, or a writer */
 
-	/* The linearization point.  acq_rel: acquire so that a ticket of a
-	 * newer epoch comes with that epoch's slot (the writer's switch is a
-	 * release, and every fetch_add after it continues its release
-	 * sequence); the release half costs nothing on x86/arm64 RMWs. */
-	w = atomic_fetch_add_explicit(&s->word, 1, memory_order_acq_rel);
+	/* The linearization point.  Acquire, so that a ticket of a newer
+	 * epoch comes with that epoch's slot (the writer's switch is a
+	 * release, and every later RMW continues its release sequence); and
+	 * seq_cst, so that draws, switches and cache_gen's bumps share one
+	 * total order (numseq_alter).  On x86 and arm64 (LSE ldaddal) this is
+	 * the same instruction as acq_rel. */
+	w = atomic_fetch_add_explicit(&s->word, 1, memory_order_seq_cst);
 	t = word_ticket(w);
 	/* Epoch g's ticket iff mgen is still g: a newer epoch's writer hid
 	 * the mirror before its switch, which our acquire draw has seen.
@@ -1146,6 +1200,7 @@ int numseq_nextval_n(numseq_t *s, uint64_t k, numseq_block_t *out, numseq_error_
 	struct numseq__sess *ss;
 	struct numseq__sess_ent *se;
 	int64_t last;
+	uint64_t cg;
 	int rc;
 	if (!handle_ok(s))
 		return bad_handle(err, "nextval_n");
@@ -1157,7 +1212,7 @@ int numseq_nextval_n(numseq_t *s, uint64_t k, numseq_block_t *out, numseq_error_
 	se = ss != NULL ? numseq__sess_find(ss, s->id, true) : NULL;
 	if (se == NULL)
 		return numseq__fail(err, NUMSEQ_ENOMEM, NUMSEQ__SQLSTATE_NOMEM, "out of memory");
-	rc = take_block(s, k, out, err);
+	rc = take_block(s, k, out, &cg, err);
 	if (rc == NUMSEQ_OK)
 		(void)served(ss, se, u2i((uint64_t)out->first + (out->count - 1) * (uint64_t)out->step),
 		             &last);
@@ -1236,6 +1291,7 @@ int numseq__set_rebase_at(numseq_t *s, uint64_t rebase_at)
 	epoch_state(&e, served, &last, &called);
 	s->rebase_at = rebase_at;
 	epoch_init(&ne, last, called, &e.p);
+	ne.cgen = e.cgen;
 	install(s, g, &ne, true);
 	pthread_mutex_unlock(&s->wlock);
 	return NUMSEQ_OK;
