@@ -185,6 +185,7 @@ typedef struct long_stall_case {
 	uint64_t rebase_at;
 	unsigned period_us, max_stall_us;
 	uint64_t per_thread;     /* values per thread, before scaling */
+	unsigned bulk_pct;       /* nextval_n share in every thread (0: none) */
 } long_stall_case_t;
 
 static void run_long_stalls(const long_stall_case_t *lc)
@@ -221,7 +222,7 @@ static void run_long_stalls(const long_stall_case_t *lc)
 		t[i].quota = per;
 		t[i].limit_is_error = true;
 		t[i].check_monotone = true;
-		t[i].bulk_pct = (unsigned)stress_rng_below(&rng, 2) * 5;
+		t[i].bulk_pct = lc->bulk_pct;
 		t[i].bulk_max = 64;
 		t[i].alive = &alive;
 	}
@@ -307,6 +308,19 @@ static void test_rebase_chain_stalls(void **state)
 	run_long_stalls(&c);
 }
 
+/* The same with nextval_n calls: a block that does not fit before the
+ * rebase point is taken as its own epoch (take_block_slow); those epochs
+ * must not cost a straddling draw its value either (docs/design.md §6:
+ * with no setval/RESTART/ALTER, exactly N values). */
+static void test_rebase_chain_stalls_bulk(void **state)
+{
+	(void)state;
+	long_stall_case_t c = {.name = "rebase_chain_stalls_bulk", .cycle = true,
+	                       .rebase_at = UINT64_C(1) << 10, .period_us = 300,
+	                       .max_stall_us = 8000, .per_thread = 300000, .bulk_pct = 5};
+	run_long_stalls(&c);
+}
+
 int main(int argc, char **argv)
 {
 	stress_banner(argv[0]);
@@ -324,6 +338,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_rebase_bulk_huge_k),
 		cmocka_unit_test(test_rebase_long_stalls),
 		cmocka_unit_test(test_rebase_chain_stalls),
+		cmocka_unit_test(test_rebase_chain_stalls_bulk),
 	};
 	return cmocka_run_group_tests_name("stress_rebase", tests, NULL, NULL);
 }
