@@ -170,7 +170,7 @@ static void test_rebase_bulk_huge_k(void **state)
 }
 
 /*
- * Readers stalled (by signals) for up to 200 ms at arbitrary instructions
+ * Readers stalled (by signals) for up to 150 ms at arbitrary instructions
  * while the others drive dozens of rebases: a thread can sit between its
  * snapshot of the epoch and its draw while 16 or more rebases recycle the
  * slot it read.  numseq serves such a ticket from the snapshot when every
@@ -285,7 +285,7 @@ static void test_rebase_long_stalls(void **state)
 {
 	(void)state;
 	long_stall_case_t c = {.name = "rebase_long_stalls", .rebase_at = REBASE_AT,
-	                       .period_us = 8000, .max_stall_us = 200000, .per_thread = 1000000};
+	                       .period_us = 12000, .max_stall_us = 150000, .per_thread = 600000};
 	run_long_stalls(&c);
 }
 
