@@ -34,6 +34,7 @@
 /* ------------------------------------------------------------- layout */
 
 #define NSLOT 16u                       /* epochs kept readable; divides 2^TAG_BITS */
+#define NPOS 256u                       /* continuation positions kept; divides 2^TAG_BITS */
 #define TAG_BITS 20u
 #define TICKET_BITS 44u
 #define TAG_MASK ((UINT64_C(1) << TAG_BITS) - 1)
@@ -49,6 +50,7 @@
 #define F_ASC 2u
 
 static_assert(NSLOT > 0 && ((TAG_MASK + 1) % NSLOT) == 0, "slot index must follow the tag");
+static_assert(NPOS >= NSLOT && ((TAG_MASK + 1) % NPOS) == 0, "position index must follow the tag");
 static_assert(TAG_BITS + TICKET_BITS == 64, "word layout");
 
 static inline uint64_t word_make(uint64_t gen, uint64_t t) { return ((gen & TAG_MASK) << TICKET_BITS) | t; }
@@ -136,6 +138,16 @@ struct numseq {
 	pthread_mutex_t wlock;                /* serializes writers, never nextval */
 
 	alignas(64) struct slot slots[NSLOT];
+
+	/* Continuation positions (serve_foreign): within a chain of epochs
+	 * that only continue each other (rebases, oversized blocks), pos is
+	 * the index of the epoch's ticket 0 in the chain's own numbering;
+	 * 0 for an epoch that starts a chain (create, setval, restart, alter).
+	 * Same seqlock protocol as a slot. */
+	struct {
+		_Atomic uint64_t gen;
+		_Atomic uint64_t pos;
+	} posring[NPOS];
 };
 
 static_assert(offsetof(struct numseq, mgen) >= 64, "hot word must be alone on its line");
@@ -283,6 +295,28 @@ static void mirror_show(struct numseq *s, uint64_t gen, const struct epoch *e)
 	                      (e->p.cycle || e->p.cache > 1) ? 0 : e->n1 < s->rebase_at ? e->n1 : s->rebase_at,
 	                      memory_order_release);
 	atomic_store_explicit(&s->mgen, gen, memory_order_release);
+}
+
+static void pos_write(struct numseq *s, uint64_t gen, uint64_t pos)
+{
+	atomic_store_explicit(&s->posring[gen % NPOS].gen, SLOT_BUSY, memory_order_relaxed);
+	atomic_store_explicit(&s->posring[gen % NPOS].pos, pos, memory_order_release);
+	atomic_store_explicit(&s->posring[gen % NPOS].gen, gen, memory_order_release);
+}
+
+/* Epoch gen's position, if the ring still holds it. */
+static bool pos_read(struct numseq *s, uint64_t gen, uint64_t *pos)
+{
+	if (atomic_load_explicit(&s->posring[gen % NPOS].gen, memory_order_acquire) != gen)
+		return false;
+	*pos = atomic_load_explicit(&s->posring[gen % NPOS].pos, memory_order_acquire);
+	return atomic_load_explicit(&s->posring[gen % NPOS].gen, memory_order_acquire) == gen;
+}
+
+/* The current epoch's position (wlock held: it cannot be recycled). */
+static uint64_t pos_current(struct numseq *s, uint64_t gen)
+{
+	return atomic_load_explicit(&s->posring[gen % NPOS].pos, memory_order_relaxed);
 }
 
 /* Reads a whole slot (all acquire; the caller re-checks gen afterwards). */
@@ -569,6 +603,7 @@ int numseq_create(numseq_t **out, const numseq_options_t *o, numseq_error_t *err
 	epoch_init(&e, last, called, &p);
 	e.cgen = 0;
 	slot_write(slot_for(s, 0), 0, &e, s->rebase_at);
+	pos_write(s, 0, 0);
 	mirror_show(s, 0, &e);
 	atomic_init(&s->word, word_make(0, 0));
 	atomic_init(&s->cur_gen, 0);
@@ -622,6 +657,8 @@ static void install(struct numseq *s, uint64_t gen, const struct epoch *e, bool 
 {
 	uint64_t ng = gen + 1;
 	slot_write(slot_for(s, ng), ng, e, s->rebase_at);
+	/* A rebase continues its predecessor after exactly rebase_at tickets. */
+	pos_write(s, ng, user ? 0 : pos_current(s, gen) + s->rebase_at);
 	if (user)
 		/* relaxed: published by the exchange below (serve_foreign). */
 		atomic_store_explicit(&s->user_gen, ng, memory_order_relaxed);
@@ -639,22 +676,27 @@ static void install(struct numseq *s, uint64_t gen, const struct epoch *e, bool 
  * Readers that draw in the pending epoch wait in serve_foreign or
  * read_current until pending_end publishes it (wlock held throughout).
  */
-static uint64_t pending_begin(struct numseq *s, uint64_t gen, bool drop_caches)
+static uint64_t pending_begin(struct numseq *s, uint64_t gen, bool user)
 {
 	struct slot *d = slot_for(s, gen + 1);
 	uint64_t t;
 	/* relaxed: all three are published by the exchange's release. */
 	atomic_store_explicit(&d->gen, SLOT_PENDING, memory_order_relaxed);
-	atomic_store_explicit(&s->user_gen, gen + 1, memory_order_relaxed);
+	if (user)
+		atomic_store_explicit(&s->user_gen, gen + 1, memory_order_relaxed);
 	mirror_hide(s);
 	/* The even bump may come before the epoch is final: no block of it
 	 * can be taken while it is PENDING. */
-	t = word_ticket(switch_word(s, gen + 1, drop_caches));
+	t = word_ticket(switch_word(s, gen + 1, user));
 	return t < s->rebase_at ? t : s->rebase_at;
 }
 
-static void pending_end(struct numseq *s, uint64_t gen, const struct epoch *e)
+/* pos: the new epoch's continuation position (0 for ALTER). */
+static void pending_end(struct numseq *s, uint64_t gen, const struct epoch *e, uint64_t pos)
 {
+	/* Before cur_gen and the unlock: a reader that needs pos in
+	 * serve_foreign has seen this slot recycled by a later writer. */
+	pos_write(s, gen + 1, pos);
 	slot_write(slot_for(s, gen + 1), gen + 1, e, s->rebase_at);
 	mirror_show(s, gen + 1, e);
 	atomic_store_explicit(&s->cur_gen, gen + 1, memory_order_release);
@@ -791,7 +833,7 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 		 * continues with the old parameters. */
 		epoch_init(&ne, last, called, rc == NUMSEQ_OK ? &p : &e.p);
 		ne.cgen = cg;
-		pending_end(s, g, &ne);
+		pending_end(s, g, &ne, 0);
 	}
 	pthread_mutex_unlock(&s->wlock);
 	return rc;
@@ -879,17 +921,18 @@ static int serve_foreign(struct numseq *s, uint64_t pre, const struct epoch *pe,
 	 * x, which our acquire draw saw), so within the window x is
 	 * pre + ((tag - pre) mod 2^20).  user_gen was stored before the
 	 * switch of every setval/restart/alter epoch, so user_gen <= pre
-	 * proves that all epochs in (pre, x] are rebases, each continuing its
-	 * predecessor after exactly R tickets: ticket t of x is ticket
-	 * (x - pre)*R + t of pre. */
+	 * proves that all epochs in (pre, x] only continue their predecessor
+	 * (rebases, oversized blocks): ticket t of x is then ticket
+	 * pos(x) - pos(pre) + t of pre, from pre's snapshot. */
 	{
 		/* acquire: after the draw, like ticket_is_epoch's window. */
 		uint64_t c = atomic_load_explicit(&s->cur_gen, memory_order_acquire);
 		uint64_t u = atomic_load_explicit(&s->user_gen, memory_order_acquire);
-		uint64_t x = pre + ((tag - pre) & TAG_MASK), tp;
-		if (u > pre || c + 1 - pre > TAG_MASK || x > c + 1 || t >= R)
+		uint64_t x = pre + ((tag - pre) & TAG_MASK), tp, px, ppre;
+		if (u > pre || c + 1 - pre > TAG_MASK || x > c + 1 || t >= R ||
+		    !pos_read(s, x, &px) || !pos_read(s, pre, &ppre))
 			return 0;
-		tp = (x - pre) * R + t; /* < 2^20 * 2^43: no overflow */
+		tp = px - ppre + t;
 		if (tp >= pe->n1 && !pe->p.cycle)
 			return 0;
 		*out = ticket_value(pe->first, pe->p.inc, pe->n1, pe->wrap, pe->lap, tp);
@@ -935,7 +978,7 @@ static __attribute__((noinline)) int take_block_slow(struct numseq *s, uint64_t 
                                                       numseq_error_t *err)
 {
 	struct epoch e, from, ne;
-	uint64_t w, served, g, m;
+	uint64_t w, served, g, m, pos;
 	int64_t last;
 	bool called;
 	int rc = NUMSEQ_OK;
@@ -943,6 +986,7 @@ static __attribute__((noinline)) int take_block_slow(struct numseq *s, uint64_t 
 	pthread_mutex_lock(&s->wlock);
 	g = writer_current(s, &e, &w, &served);
 	served = pending_begin(s, g, false);
+	pos = pos_current(s, g) + served;
 	epoch_state(&e, served, &last, &called);
 	/* The values from here on, as an epoch: its first value starts the
 	 * block, which runs to the bound (or the end of the lap). */
@@ -960,8 +1004,9 @@ static __attribute__((noinline)) int take_block_slow(struct numseq *s, uint64_t 
 		*cgen = e.cgen;
 		epoch_init(&ne, u2i((uint64_t)from.first + (m - 1) * (uint64_t)e.p.inc), true, &e.p);
 		ne.cgen = e.cgen;
+		pos += m;
 	}
-	pending_end(s, g, &ne);
+	pending_end(s, g, &ne, pos);
 	pthread_mutex_unlock(&s->wlock);
 	return rc;
 }
