@@ -859,7 +859,8 @@ stress_vec_t stress_takers_merge(const stress_taker_t *t, int n)
 		total += t[i].vals.n;
 	stress_vec_reserve(&all, total ? total : 1);
 	for (int i = 0; i < n && !all.oom; i++) {
-		memcpy(all.v + all.n, t[i].vals.v, t[i].vals.n * sizeof *all.v);
+		if (t[i].vals.n != 0) /* v may be NULL when empty: memcpy(dst, NULL, 0) is UB */
+			memcpy(all.v + all.n, t[i].vals.v, t[i].vals.n * sizeof *all.v);
 		all.n += t[i].vals.n;
 	}
 	stress_sort(all.v, all.n);
