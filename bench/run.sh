@@ -5,25 +5,78 @@
 #   bench/run.sh                 full run (7 runs of 200 ms, 1/2/4 threads)
 #   bench/run.sh --quick         a quick look (3 runs of 50 ms)
 #   bench/run.sh --no-docs ...   run and keep the results, leave the docs alone
+#   bench/run.sh --head ...      bench the committed HEAD (exported to
+#                                build/bench-head), not the work tree
+#   bench/run.sh --docs-from bench/results/<time>
+#                                rewrite the docs from a kept run (after
+#                                editing bench/analysis.md): no build, no run
 #
 # Other arguments go to numseq_bench (see numseq_bench --help).  Raw output
 # lands in bench/results/<UTC time>/ (not committed): the bench's text
 # output, every run as CSV, the markdown fragment, and the callgrind
 # instruction counts used in the "Instructions per number" section.
 # BUILD_DIR=... uses an existing configured tree instead of the preset.
+# QUIET_WAIT=seconds (default 600): before running, wait until the machine
+# is idle (other processes below 10% of the CPUs over 5 s), at most this
+# long; multi-thread figures mean little while something else runs.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
+# docs/benchmarks.md from a results directory: machine.md (written at run
+# time), the bench's fragment.md and callgrind.md, then bench/analysis.md.
+assemble() {
+	local dir=$1 doc=docs/benchmarks.md
+	{
+		cat "$dir/machine.md"
+		cat "$dir/fragment.md"
+		echo
+		echo "## Instructions per number"
+		echo
+		echo 'Counted by `valgrind --tool=callgrind` on one thread (no contention), loop and'
+		echo 'fingerprint included (the `local` row is that overhead alone).'
+		echo
+		cat "$dir/callgrind.md"
+		if [[ -f bench/analysis.md ]]; then
+			echo
+			cat bench/analysis.md
+		fi
+	} > "$doc.tmp"
+	mv "$doc.tmp" "$doc"
+	echo "run.sh: wrote $doc from $dir"
+}
+
 docs=1
+head=0
 args=()
-for a in "$@"; do
-	if [[ $a == --no-docs ]]; then docs=0; else args+=("$a"); fi
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--no-docs) docs=0 ;;
+	--head) head=1 ;;
+	--docs-from)
+		if [[ ! -f ${2:-}/machine.md || ! -f ${2:-}/fragment.md ]]; then
+			echo "run.sh: --docs-from needs a results directory written by run.sh" >&2
+			exit 1
+		fi
+		assemble "$2"
+		exit 0
+		;;
+	*) args+=("$1") ;;
+	esac
+	shift
 done
 
 # ---- build ------------------------------------------------------------------
-if [[ -n ${BUILD_DIR:-} ]]; then
+if [[ $head -eq 1 ]]; then
+	# The committed tree only, whatever the work tree holds.
+	rm -rf build/bench-head
+	mkdir -p build/bench-head/src
+	git archive HEAD | tar -x -C build/bench-head/src
+	build=build/bench-head/build
+	cmake -S build/bench-head/src -B "$build" -DCMAKE_BUILD_TYPE=Release \
+		-DCMAKE_C_COMPILER=gcc -DNUMSEQ_BUILD_TESTS=OFF -DNUMSEQ_BUILD_EXAMPLES=OFF
+elif [[ -n ${BUILD_DIR:-} ]]; then
 	build=$BUILD_DIR
 elif [[ -f CMakePresets.json ]]; then
 	log=$(mktemp)
@@ -37,6 +90,29 @@ fi
 [[ -n $build ]] || { echo "run.sh: cannot tell the build directory" >&2; exit 1; }
 cmake --build "$build" --target numseq_bench --parallel "$(nproc)"
 bench="$build/bench/numseq_bench"
+
+# ---- wait for a quiet machine ---------------------------------------------
+busy_pct() { # percent of all CPUs busy over $1 seconds
+	local a b c d e f g h t1 i1 t2 i2
+	read -r _ a b c d e f g h _ < /proc/stat
+	t1=$((a + b + c + d + e + f + g + h)); i1=$((d + e))
+	sleep "$1"
+	read -r _ a b c d e f g h _ < /proc/stat
+	t2=$((a + b + c + d + e + f + g + h)); i2=$((d + e))
+	echo $((100 - 100 * (i2 - i1) / (t2 - t1 > 0 ? t2 - t1 : 1)))
+}
+waited=0
+quiet_wait=${QUIET_WAIT:-600}
+while :; do
+	busy=$(busy_pct 5)
+	[[ $busy -lt 10 ]] && break
+	waited=$((waited + 5))
+	if [[ $waited -ge $quiet_wait ]]; then
+		echo "run.sh: machine still ${busy}% busy after ${waited}s; running anyway" >&2
+		break
+	fi
+	echo "run.sh: machine ${busy}% busy, waiting (${waited}s of ${quiet_wait}s)" >&2
+done
 
 # ---- run --------------------------------------------------------------------
 out="bench/results/$(date -u +%Y%m%dT%H%M%SZ)"
@@ -109,7 +185,6 @@ else
 	echo "(valgrind not installed: no instruction counts)" >> "$cg_md"
 fi
 
-[[ $docs -eq 1 ]] || { echo "run.sh: --no-docs, docs/benchmarks.md left alone"; exit "$rc"; }
 
 # ---- docs/benchmarks.md ----------------------------------------------------
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
@@ -126,10 +201,10 @@ version=$(sed -n 's/^project(numseq VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt |
 commit=$(git rev-parse --short HEAD)
 dirty=$(git status --porcelain --untracked-files=no -- src include CMakeLists.txt | wc -l)
 [[ $dirty -eq 0 ]] && tree="clean" || tree="with uncommitted changes in src/ include/ CMakeLists.txt"
+[[ $head -eq 1 ]] && tree="built from \`git archive HEAD\`, whatever the work tree held"
 
-doc=docs/benchmarks.md
-{
-	cat << EOF
+
+cat > "$out/machine.md" << EOF
 # Benchmarks
 
 <!-- Generated by bench/run.sh from one run; do not edit by hand.  The
@@ -138,10 +213,12 @@ doc=docs/benchmarks.md
 What one number costs from numseq, next to what it costs from a bare atomic
 counter, a mutex and a plain per-thread block, measured in the same run.
 
-Run it: \`bench/run.sh\` (builds the \`release\` preset, runs
-\`numseq_bench\`, rewrites this file; about a minute).  \`bench/run.sh --quick\`
-for a quick look, \`numseq_bench --help\` for the options.  The raw results of
-a run are kept in \`bench/results/\` (not committed).
+Run it: \`bench/run.sh\` (builds the \`release\` preset, waits for an idle
+machine, runs \`numseq_bench\`, rewrites this file; a few minutes).
+\`bench/run.sh --quick\` for a quick look, \`numseq_bench --help\` for the
+options.  The raw results of a run are kept in \`bench/results/\` (not
+committed); \`bench/run.sh --docs-from bench/results/<time>\` rebuilds this
+file from one of them.
 
 ## Machine
 
@@ -149,23 +226,13 @@ a run are kept in \`bench/results/\` (not committed).
 - Kernel: $(uname -srm)
 - Compiler: $cc_version; build type ${btype:-?} (\`${bflags}\`)
 - numseq $version, commit \`$commit\` ($tree)
-- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average before / after: $load_before / $load_after
+- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average before / after: $load_before / $load_after; waited ${waited}s for an idle machine (last sample ${busy}% busy)
 - Command: \`numseq_bench ${args[*]}\`
 
 EOF
-	cat "$out/fragment.md"
-	echo
-	echo "## Instructions per number"
-	echo
-	echo "Counted by \`valgrind --tool=callgrind\` on one thread (no contention), loop and"
-	echo "fingerprint included (the \`local\` row is that overhead alone)."
-	echo
-	cat "$cg_md"
-	if [[ -f bench/analysis.md ]]; then
-		echo
-		cat bench/analysis.md
-	fi
-} > "$doc.tmp"
-mv "$doc.tmp" "$doc"
-echo "run.sh: wrote $doc"
+if [[ $docs -eq 1 ]]; then
+	assemble "$out"
+else
+	echo "run.sh: --no-docs, docs/benchmarks.md left alone (bench/run.sh --docs-from $out)"
+fi
 exit "$rc"
