@@ -49,17 +49,21 @@ struct numseq__sess_ent {
 /* An open-addressing table that grows (never evicts: PostgreSQL keeps
  * currval for every sequence a session touched).  cap is a power of two. */
 struct numseq__sess {
-	struct numseq__sess_ent *last; /* entry of the sequence nextval last touched */
 	struct numseq__sess_ent *ent;
 	size_t cap, used;
 };
 
-/* The calling thread's session, allocated on first use (NULL before).
- * initial-exec: one fs-relative load, no __tls_get_addr call on the hot
- * path; the TLS block is 8 bytes, so loading the shared library with
- * dlopen still fits in glibc's static TLS reserve. */
-extern _Thread_local struct numseq__sess *numseq__sess_ptr
-	__attribute__((tls_model("initial-exec")));
+/* The calling thread's session (NULL before its first call) and the entry
+ * of the sequence its last nextval touched (lastval's; NULL if none).
+ * initial-exec: fs-relative loads, no __tls_get_addr call on the hot path;
+ * 16 bytes of static TLS, so loading the shared library with dlopen still
+ * fits in glibc's reserve.  `last` lives here rather than in the table so
+ * that the hot path reaches it in one load. */
+struct numseq__tls {
+	struct numseq__sess *ss;
+	struct numseq__sess_ent *last;
+};
+extern _Thread_local struct numseq__tls numseq__tls __attribute__((tls_model("initial-exec")));
 
 /* The calling thread's session, allocating it if needed; NULL only when
  * out of memory.  Callers get it before drawing a ticket, so an allocation
@@ -67,7 +71,7 @@ extern _Thread_local struct numseq__sess *numseq__sess_ptr
 struct numseq__sess *numseq__sess_get(void);
 
 /* The entry for sequence id in ss; with create, a new one is added
- * (growing the table: entry pointers, ss->last included, stay valid only
+ * (growing the table: entry pointers, numseq__tls.last included, stay valid only
  * until the next create).  NULL when absent without create, or when out
  * of memory with create. */
 struct numseq__sess_ent *numseq__sess_find(struct numseq__sess *ss, uint64_t id, bool create);

@@ -1053,18 +1053,17 @@ static int take_block(struct numseq *s, uint64_t k, numseq_block_t *b, uint64_t 
 }
 
 /* Serves v as this thread's nextval result: currval and lastval. */
-static inline int served(struct numseq__sess *ss, struct numseq__sess_ent *se, int64_t v,
-                         int64_t *out)
+static inline int served(struct numseq__sess_ent *se, int64_t v, int64_t *out)
 {
 	se->currval = v;
 	se->has_currval = true;
-	ss->last = se;
+	numseq__tls.last = se;
 	*out = v;
 	return NUMSEQ_OK;
 }
 
 /* CACHE > 1, no valid cached value: refill the thread's block. */
-static int nextval_refill(struct numseq *s, struct numseq__sess *ss, struct numseq__sess_ent *se,
+static int nextval_refill(struct numseq *s, struct numseq__sess_ent *se,
                           uint64_t cache, int64_t *out, numseq_error_t *err)
 {
 	numseq_block_t b;
@@ -1085,7 +1084,7 @@ static int nextval_refill(struct numseq *s, struct numseq__sess *ss, struct nums
 	se->next = u2i((uint64_t)b.first + (uint64_t)b.step);
 	se->step = b.step;
 	se->left = b.count - 1;
-	return served(ss, se, b.first, out);
+	return served(se, b.first, out);
 }
 
 static int nextval_args(numseq_t *s, int64_t *out, numseq_error_t *err)
@@ -1103,9 +1102,8 @@ static int nextval_args(numseq_t *s, int64_t *out, numseq_error_t *err)
  * rebase).  The whole epoch is read before the draw, so a ticket is always
  * served from a consistent snapshot (see ticket_is_epoch).
  */
-static __attribute__((noinline)) int nextval_full(struct numseq *s, struct numseq__sess *ss,
-                                                   struct numseq__sess_ent *se, int64_t *out,
-                                                   numseq_error_t *err)
+static __attribute__((noinline)) int nextval_full(struct numseq *s, struct numseq__sess_ent *se,
+                                                   int64_t *out, numseq_error_t *err)
 {
 	for (;;) {
 		struct epoch e;
@@ -1121,7 +1119,7 @@ static __attribute__((noinline)) int nextval_full(struct numseq *s, struct numse
 		if (atomic_load_explicit(&d->gen, memory_order_acquire) != g)
 			continue;
 		if (e.p.cache > 1)
-			return nextval_refill(s, ss, se, (uint64_t)e.p.cache, out, err);
+			return nextval_refill(s, se, (uint64_t)e.p.cache, out, err);
 
 		/* The linearization point; see numseq_nextval. */
 		w = atomic_fetch_add_explicit(&s->word, 1, memory_order_seq_cst);
@@ -1148,48 +1146,100 @@ static __attribute__((noinline)) int nextval_full(struct numseq *s, struct numse
 			if (r < 0)
 				return r;
 		}
-		return served(ss, se, v, out);
+		return served(se, v, out);
 	}
 }
 
 /*
- * The common case, kept small: NO CYCLE, CACHE 1, a ticket below the
- * limit.  Reads the mirror between two checks of mgen, draws, and serves
- * first + t*inc.  Anything else (a limit, a writer in between, a rebase)
- * goes to nextval_full, which draws again: the ticket drawn here is then
- * either past the limit (so it served nothing and is harmless), void
- * (>= rebase_at), of another epoch (serve_foreign), or unprovable (a gap
- * only a concurrent setval/restart/alter can cause; docs/design.md).
+ * Everything before the draw that the hot path leaves out: argument
+ * checks, the first call of a thread, a sequence other than the one this
+ * thread used last (its session entry is found or added here, before any
+ * draw, so an allocation failure never loses a number), cached values.
  */
-int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
+static __attribute__((noinline)) int nextval_cold(numseq_t *s, int64_t *out, numseq_error_t *err)
 {
-	struct numseq__sess *ss = numseq__sess_ptr;
+	struct numseq__sess *ss;
 	struct numseq__sess_ent *se;
-	uint64_t g, w, t, fast, n1;
-	int64_t first, inc, v;
 
-	if (__builtin_expect(!handle_ok(s) || out == NULL || ss == NULL, 0)) {
-		if (!handle_ok(s) || out == NULL || (ss = numseq__sess_get()) == NULL)
-			return nextval_args(s, out, err);
-	}
-	/* The thread's entry for s, found (or added) before any draw, so an
-	 * allocation failure can never lose a number. */
-	se = ss->last;
-	if (__builtin_expect(se == NULL || se->id != s->id, 0)) {
+	if (!handle_ok(s) || out == NULL || (ss = numseq__sess_get()) == NULL)
+		return nextval_args(s, out, err);
+	se = numseq__tls.last;
+	if (se == NULL || se->id != s->id) {
 		se = numseq__sess_find(ss, s->id, true);
 		if (se == NULL)
 			return nextval_args(s, out, err);
 	}
-
 	/* CACHE > 1: a block this thread cached, still valid (no restart or
-	 * alter since), is served without touching shared state. */
+	 * alter began since its epoch), is served without touching shared
+	 * state.  seq_cst: see switch_word (a plain load on x86 and arm64). */
 	if (se->left > 0) {
-		/* seq_cst: see numseq_alter (a plain load on x86 and arm64). */
 		if (se->cache_gen == atomic_load_explicit(&s->cache_gen, memory_order_seq_cst)) {
+			int64_t v = se->next;
+			se->left--;
+			se->next = u2i((uint64_t)v + (uint64_t)se->step);
+			return served(se, v, out);
+		}
+		se->left = 0;
+	}
+	return nextval_full(s, se, out, err);
+}
+
+/* The hot path's draw was not the plain case: a ticket of a newer epoch,
+ * past the limit, void (>= rebase_at), or in a recycled slot. */
+static __attribute__((noinline)) int nextval_straddle(struct numseq *s,
+                                                       struct numseq__sess_ent *se, uint64_t g,
+                                                       uint64_t w, int64_t first, int64_t inc,
+                                                       uint64_t n1, int64_t *out,
+                                                       numseq_error_t *err)
+{
+	int64_t v = 0;
+	if (word_tag(w) != (g & TAG_MASK)) {
+		/* The mirror only shows NO CYCLE epochs (fast != 0). */
+		struct epoch pe = {.first = first, .n1 = n1, .p = {.inc = inc, .cycle = false}};
+		uint64_t eg = g;
+		int r = serve_foreign(s, g, &pe, w, &v, &eg, err);
+		if (r == 2)
+			rebase(s, eg);
+		if (r < 0)
+			return r;
+		if (r == 1)
+			return served(se, v, out);
+	} else if (word_ticket(w) >= s->rebase_at) {
+		rebase(s, g);
+	}
+	/* Past the limit (the ticket served nothing), void, or a gap only a
+	 * concurrent setval/restart/alter can cause: draw again. */
+	return nextval_full(s, se, out, err);
+}
+
+/*
+ * The common case, kept small: NO CYCLE, CACHE 1, the sequence this thread
+ * used last, a ticket below the limit.  Reads the mirror between two
+ * checks of mgen, draws, and serves first + t*inc; everything else is out
+ * of line (nextval_cold before the draw, nextval_straddle after it).
+ */
+int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
+{
+	/* The entry of the sequence this thread's last nextval touched: if
+	 * it is s's, no table lookup (and no allocation) is needed. */
+	struct numseq__sess_ent *se = numseq__tls.last;
+	uint64_t g, w, t, fast, n1;
+	int64_t first, inc, v;
+
+	if (__builtin_expect(!handle_ok(s) || out == NULL || se == NULL || se->id != s->id, 0))
+		return nextval_cold(s, out, err);
+	/* CACHE > 1: a block this thread cached, still valid (no restart or
+	 * alter began since its epoch), is served without touching shared
+	 * state.  seq_cst: see switch_word (a plain load on x86 and arm64). */
+	if (se->left > 0) {
+		if (__builtin_expect(se->cache_gen ==
+		                     atomic_load_explicit(&s->cache_gen, memory_order_seq_cst), 1)) {
 			v = se->next;
 			se->left--;
 			se->next = u2i((uint64_t)v + (uint64_t)se->step);
-			return served(ss, se, v, out);
+			se->currval = v;
+			*out = v;
+			return NUMSEQ_OK;
 		}
 		se->left = 0;
 	}
@@ -1201,14 +1251,15 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 	inc = atomic_load_explicit(&s->minc, memory_order_acquire);
 	fast = atomic_load_explicit(&s->mfast, memory_order_acquire);
 	n1 = atomic_load_explicit(&s->mn1, memory_order_acquire);
-	if (atomic_load_explicit(&s->mgen, memory_order_acquire) != g || g == SLOT_BUSY || fast == 0)
-		return nextval_full(s, ss, se, out, err); /* CYCLE, CACHE, limit, or a writer */
+	if (__builtin_expect(atomic_load_explicit(&s->mgen, memory_order_acquire) != g ||
+	                     g == SLOT_BUSY || fast == 0, 0))
+		return nextval_full(s, se, out, err); /* CYCLE, CACHE, limit, or a writer */
 
 	/* The linearization point.  Acquire, so that a ticket of a newer
 	 * epoch comes with that epoch's slot (the writer's switch is a
 	 * release, and every later RMW continues its release sequence); and
 	 * seq_cst, so that draws, switches and cache_gen's bumps share one
-	 * total order (numseq_alter).  On x86 and arm64 (LSE ldaddal) this is
+	 * total order (switch_word).  On x86 and arm64 (LSE ldaddal) this is
 	 * the same instruction as acq_rel. */
 	w = atomic_fetch_add_explicit(&s->word, 1, memory_order_seq_cst);
 	t = word_ticket(w);
@@ -1217,27 +1268,13 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 	 * Failing that, ticket_is_epoch's window argument applies. */
 	if (__builtin_expect(word_tag(w) != (g & TAG_MASK) || t >= fast ||
 	                     (atomic_load_explicit(&s->mgen, memory_order_acquire) != g &&
-	                      atomic_load_explicit(&s->cur_gen, memory_order_acquire) + 1 - g > TAG_MASK), 0)) {
-		if (word_tag(w) != (g & TAG_MASK)) {
-			/* The mirror only shows NO CYCLE epochs (fast != 0). */
-			struct epoch pe = { .first = first, .n1 = n1, .p = { .inc = inc, .cycle = false } };
-			uint64_t eg = g;
-			int r = serve_foreign(s, g, &pe, w, &v, &eg, err);
-			if (r == 2)
-				rebase(s, eg);
-			if (r < 0)
-				return r;
-			if (r != 1)
-				return nextval_full(s, ss, se, out, err);
-		} else {
-			if (t >= s->rebase_at)
-				rebase(s, g);
-			return nextval_full(s, ss, se, out, err);
-		}
-	} else {
-		v = u2i((uint64_t)first + t * (uint64_t)inc);
-	}
-	return served(ss, se, v, out);
+	                      atomic_load_explicit(&s->cur_gen, memory_order_acquire) + 1 - g > TAG_MASK), 0))
+		return nextval_straddle(s, se, g, w, first, inc, n1, out, err);
+	v = u2i((uint64_t)first + t * (uint64_t)inc);
+	se->currval = v; /* numseq__tls.last is se already */
+	se->has_currval = true;
+	*out = v;
+	return NUMSEQ_OK;
 }
 
 int numseq_nextval_n(numseq_t *s, uint64_t k, numseq_block_t *out, numseq_error_t *err)
@@ -1259,14 +1296,14 @@ int numseq_nextval_n(numseq_t *s, uint64_t k, numseq_block_t *out, numseq_error_
 		return numseq__fail(err, NUMSEQ_ENOMEM, NUMSEQ__SQLSTATE_NOMEM, "out of memory");
 	rc = take_block(s, k, out, &cg, err);
 	if (rc == NUMSEQ_OK)
-		(void)served(ss, se, u2i((uint64_t)out->first + (out->count - 1) * (uint64_t)out->step),
+		(void)served(se, u2i((uint64_t)out->first + (out->count - 1) * (uint64_t)out->step),
 		             &last);
 	return rc;
 }
 
 int numseq_currval(numseq_t *s, int64_t *out, numseq_error_t *err)
 {
-	struct numseq__sess *ss = numseq__sess_ptr;
+	struct numseq__sess *ss = numseq__tls.ss;
 	const struct numseq__sess_ent *se;
 	if (!handle_ok(s))
 		return bad_handle(err, "currval");

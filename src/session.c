@@ -15,7 +15,7 @@
 
 #include "numseq_internal.h"
 
-_Thread_local struct numseq__sess *numseq__sess_ptr __attribute__((tls_model("initial-exec")));
+_Thread_local struct numseq__tls numseq__tls __attribute__((tls_model("initial-exec")));
 
 static pthread_key_t sess_key;
 static pthread_once_t sess_once = PTHREAD_ONCE_INIT;
@@ -27,7 +27,8 @@ static void sess_free(void *p)
 	/* Runs in the exiting thread: a later key destructor that calls
 	 * numseq must find no session (and allocate a fresh one), not this
 	 * freed one. */
-	numseq__sess_ptr = NULL;
+	numseq__tls.ss = NULL;
+	numseq__tls.last = NULL;
 	free(ss->ent);
 	free(ss);
 }
@@ -39,7 +40,7 @@ static void sess_key_init(void)
 
 struct numseq__sess *numseq__sess_get(void)
 {
-	struct numseq__sess *ss = numseq__sess_ptr;
+	struct numseq__sess *ss = numseq__tls.ss;
 	if (ss != NULL)
 		return ss;
 	(void)pthread_once(&sess_once, sess_key_init);
@@ -52,7 +53,7 @@ struct numseq__sess *numseq__sess_get(void)
 		free(ss);
 		return NULL;
 	}
-	numseq__sess_ptr = ss;
+	numseq__tls.ss = ss;
 	return ss;
 }
 
@@ -75,7 +76,7 @@ static bool grow(struct numseq__sess *ss)
 {
 	size_t ncap = ss->cap ? ss->cap * 2 : 16;
 	struct numseq__sess_ent *nent = calloc(ncap, sizeof *nent);
-	uint64_t last_id = ss->last != NULL ? ss->last->id : 0;
+	uint64_t last_id = numseq__tls.last != NULL ? numseq__tls.last->id : 0;
 	if (nent == NULL)
 		return false;
 	for (size_t i = 0; i < ss->cap; i++)
@@ -84,7 +85,7 @@ static bool grow(struct numseq__sess *ss)
 	free(ss->ent);
 	ss->ent = nent;
 	ss->cap = ncap;
-	ss->last = last_id != 0 ? probe(nent, ncap, last_id) : NULL;
+	numseq__tls.last = last_id != 0 ? probe(nent, ncap, last_id) : NULL;
 	return true;
 }
 
@@ -109,8 +110,7 @@ struct numseq__sess_ent *numseq__sess_find(struct numseq__sess *ss, uint64_t id,
 
 int numseq_lastval(int64_t *out, numseq_error_t *err)
 {
-	const struct numseq__sess *ss = numseq__sess_ptr;
-	const struct numseq__sess_ent *e = ss != NULL ? ss->last : NULL;
+	const struct numseq__sess_ent *e = numseq__tls.last;
 	if (out == NULL)
 		return numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG,
 		                    "lastval: output pointer is NULL");
@@ -123,11 +123,11 @@ int numseq_lastval(int64_t *out, numseq_error_t *err)
 
 void numseq_discard(void)
 {
-	struct numseq__sess *ss = numseq__sess_ptr;
+	struct numseq__sess *ss = numseq__tls.ss;
+	numseq__tls.last = NULL;
 	if (ss != NULL) {
 		free(ss->ent);
 		ss->ent = NULL;
 		ss->cap = ss->used = 0;
-		ss->last = NULL;
 	}
 }
