@@ -56,14 +56,21 @@ struct numseq__sess {
 /* The calling thread's session (NULL before its first call) and the entry
  * of the sequence its last nextval touched (lastval's; NULL if none).
  * initial-exec: fs-relative loads, no __tls_get_addr call on the hot path;
- * 16 bytes of static TLS, so loading the shared library with dlopen still
+ * 24 bytes of static TLS, so loading the shared library with dlopen still
  * fits in glibc's reserve.  `last` lives here rather than in the table so
  * that the hot path reaches it in one load. */
 struct numseq__tls {
 	struct numseq__sess *ss;
 	struct numseq__sess_ent *last;
+	uint64_t last_id;  /* last->id, or 0: checked without chasing last */
 };
 extern _Thread_local struct numseq__tls numseq__tls __attribute__((tls_model("initial-exec")));
+
+static inline void numseq__set_last(struct numseq__sess_ent *e)
+{
+	numseq__tls.last = e;
+	numseq__tls.last_id = e != NULL ? e->id : 0;
+}
 
 /* The calling thread's session, allocating it if needed; NULL only when
  * out of memory.  Callers get it before drawing a ticket, so an allocation

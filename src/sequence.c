@@ -1057,7 +1057,8 @@ static inline int served(struct numseq__sess_ent *se, int64_t v, int64_t *out)
 {
 	se->currval = v;
 	se->has_currval = true;
-	numseq__tls.last = se;
+	if (numseq__tls.last != se)
+		numseq__set_last(se);
 	*out = v;
 	return NUMSEQ_OK;
 }
@@ -1220,29 +1221,15 @@ static __attribute__((noinline)) int nextval_straddle(struct numseq *s,
  */
 int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 {
-	/* The entry of the sequence this thread's last nextval touched: if
-	 * it is s's, no table lookup (and no allocation) is needed. */
+	/* The entry of the sequence this thread's last nextval touched: if it
+	 * is s's (compared by id, kept beside it in TLS, so no pointer chase
+	 * before the draw), no table lookup and no allocation is needed. */
 	struct numseq__sess_ent *se = numseq__tls.last;
 	uint64_t g, w, t, fast, n1;
 	int64_t first, inc, v;
 
-	if (__builtin_expect(!handle_ok(s) || out == NULL || se == NULL || se->id != s->id, 0))
+	if (__builtin_expect(!handle_ok(s) || out == NULL || numseq__tls.last_id != s->id, 0))
 		return nextval_cold(s, out, err);
-	/* CACHE > 1: a block this thread cached, still valid (no restart or
-	 * alter began since its epoch), is served without touching shared
-	 * state.  seq_cst: see switch_word (a plain load on x86 and arm64). */
-	if (se->left > 0) {
-		if (__builtin_expect(se->cache_gen ==
-		                     atomic_load_explicit(&s->cache_gen, memory_order_seq_cst), 1)) {
-			v = se->next;
-			se->left--;
-			se->next = u2i((uint64_t)v + (uint64_t)se->step);
-			se->currval = v;
-			*out = v;
-			return NUMSEQ_OK;
-		}
-		se->left = 0;
-	}
 
 	/* Snapshot the mirror: gen, fields, gen (acquire: pairs with
 	 * mirror_show's release stores). */
@@ -1252,8 +1239,25 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 	fast = atomic_load_explicit(&s->mfast, memory_order_acquire);
 	n1 = atomic_load_explicit(&s->mn1, memory_order_acquire);
 	if (__builtin_expect(atomic_load_explicit(&s->mgen, memory_order_acquire) != g ||
-	                     g == SLOT_BUSY || fast == 0, 0))
+	                     g == SLOT_BUSY || fast == 0, 0)) {
+		/* CACHE > 1 (fast is 0 then): a block this thread cached, still
+		 * valid (no restart or alter began since its epoch), is served
+		 * without touching shared state.  seq_cst: see switch_word (a
+		 * plain load on x86 and arm64).  With CACHE 1 left is 0, or
+		 * stale from an earlier CACHE and invalid by cache_gen. */
+		if (se->left > 0) {
+			if (se->cache_gen == atomic_load_explicit(&s->cache_gen, memory_order_seq_cst)) {
+				v = se->next;
+				se->left--;
+				se->next = u2i((uint64_t)v + (uint64_t)se->step);
+				se->currval = v;
+				*out = v;
+				return NUMSEQ_OK;
+			}
+			se->left = 0;
+		}
 		return nextval_full(s, se, out, err); /* CYCLE, CACHE, limit, or a writer */
+	}
 
 	/* The linearization point.  Acquire, so that a ticket of a newer
 	 * epoch comes with that epoch's slot (the writer's switch is a

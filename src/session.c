@@ -28,7 +28,7 @@ static void sess_free(void *p)
 	 * numseq must find no session (and allocate a fresh one), not this
 	 * freed one. */
 	numseq__tls.ss = NULL;
-	numseq__tls.last = NULL;
+	numseq__set_last(NULL);
 	free(ss->ent);
 	free(ss);
 }
@@ -85,7 +85,7 @@ static bool grow(struct numseq__sess *ss)
 	free(ss->ent);
 	ss->ent = nent;
 	ss->cap = ncap;
-	numseq__tls.last = last_id != 0 ? probe(nent, ncap, last_id) : NULL;
+	numseq__set_last(last_id != 0 ? probe(nent, ncap, last_id) : NULL);
 	return true;
 }
 
@@ -124,7 +124,7 @@ int numseq_lastval(int64_t *out, numseq_error_t *err)
 void numseq_discard(void)
 {
 	struct numseq__sess *ss = numseq__tls.ss;
-	numseq__tls.last = NULL;
+	numseq__set_last(NULL);
 	if (ss != NULL) {
 		free(ss->ent);
 		ss->ent = NULL;
