@@ -77,6 +77,12 @@ static inline void numseq__set_last(struct numseq__sess_ent *e)
  * failure never loses a number. */
 struct numseq__sess *numseq__sess_get(void);
 
+/* The registry of live sequence ids (create adds, destroy removes), which
+ * lets thread tables drop destroyed sequences' entries.  add is false when
+ * out of memory. */
+bool numseq__live_add(uint64_t id);
+void numseq__live_del(uint64_t id);
+
 /* The entry for sequence id in ss; with create, a new one is added
  * (growing the table: entry pointers, numseq__tls.last included, stay valid only
  * until the next create).  NULL when absent without create, or when out

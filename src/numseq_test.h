@@ -6,6 +6,8 @@
 #ifndef NUMSEQ_TEST_H
 #define NUMSEQ_TEST_H
 
+#include <stddef.h>
+
 #include "numseq.h"
 
 /* Sets the ticket count at which the sequence rebases (default 2^43), so
@@ -15,5 +17,9 @@ int numseq__set_rebase_at(numseq_t *s, uint64_t rebase_at);
 
 /* Number of epochs (writer operations and rebases) so far. */
 uint64_t numseq__epoch(numseq_t *s);
+
+/* Capacity of the calling thread's session table (0 before its first
+ * call): lets tests check that destroyed sequences' entries are dropped. */
+size_t numseq__sess_capacity(void);
 
 #endif

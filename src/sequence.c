@@ -597,6 +597,11 @@ int numseq_create(numseq_t **out, const numseq_options_t *o, numseq_error_t *err
 	strcpy(s->name, name);
 	/* relaxed: only uniqueness matters, no data is published through it. */
 	s->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
+	if (!numseq__live_add(s->id)) {
+		pthread_mutex_destroy(&s->wlock);
+		free(s);
+		return numseq__fail(err, NUMSEQ_ENOMEM, NUMSEQ__SQLSTATE_NOMEM, "out of memory");
+	}
 	s->rebase_at = REBASE_DEFAULT;
 	s->magic = NUMSEQ_MAGIC;
 
@@ -618,6 +623,7 @@ int numseq_destroy(numseq_t **sp)
 	if (sp == NULL || !handle_ok(*sp))
 		return NUMSEQ_EINVAL;
 	s = *sp;
+	numseq__live_del(s->id);
 	s->magic = 0;
 	pthread_mutex_destroy(&s->wlock);
 	free(s);

@@ -4,16 +4,17 @@
  * PostgreSQL keeps currval, lastval and the CACHE block per session.  In a
  * library the natural session is the thread: the state lives in a
  * per-thread table, touched by no other thread, so none of it needs
- * atomics.  The table grows with the number of sequences the thread has
- * touched (an entry is 56 bytes) and is freed when the thread exits or
- * calls numseq_discard().  Entries of destroyed sequences stay until then,
- * as PostgreSQL's session state does.
+ * atomics.  The table grows with the number of live sequences the thread
+ * has touched (an entry is 56 bytes): entries of destroyed sequences are
+ * dropped whenever the table would grow.  It is freed when the thread
+ * exits or calls numseq_discard().
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "numseq_internal.h"
+#include "numseq_test.h"
 
 _Thread_local struct numseq__tls numseq__tls __attribute__((tls_model("initial-exec")));
 
@@ -71,20 +72,118 @@ static struct numseq__sess_ent *probe(struct numseq__sess_ent *ent, size_t cap, 
 	return &ent[i];
 }
 
-/* Doubles the table (load factor <= 1/2); false when out of memory. */
+/*
+ * The ids of the sequences that exist, so that a thread's table can drop
+ * the entries of destroyed sequences instead of growing forever (a server
+ * that creates and destroys sequences for each match or session would
+ * otherwise grow every thread's table without bound).  Consulted only
+ * when a thread's table is about to grow, and changed only by create and
+ * destroy: a mutex is enough.  Open addressing with backward-shift
+ * deletion; 0 never is an id.
+ */
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t *live_tab;
+static size_t live_cap, live_n;
+
+static size_t live_find(const uint64_t *tab, size_t cap, uint64_t id)
+{
+	size_t i = slot_of(id, cap);
+	while (tab[i] != id && tab[i] != 0)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+bool numseq__live_add(uint64_t id)
+{
+	bool ok = true;
+	pthread_mutex_lock(&live_mu);
+	if ((live_n + 1) * 2 > live_cap) {
+		size_t ncap = live_cap ? live_cap * 2 : 64;
+		uint64_t *ntab = calloc(ncap, sizeof *ntab);
+		if (ntab == NULL) {
+			ok = false;
+		} else {
+			for (size_t i = 0; i < live_cap; i++)
+				if (live_tab[i] != 0)
+					ntab[live_find(ntab, ncap, live_tab[i])] = live_tab[i];
+			free(live_tab);
+			live_tab = ntab;
+			live_cap = ncap;
+		}
+	}
+	if (ok) {
+		live_tab[live_find(live_tab, live_cap, id)] = id;
+		live_n++;
+	}
+	pthread_mutex_unlock(&live_mu);
+	return ok;
+}
+
+void numseq__live_del(uint64_t id)
+{
+	pthread_mutex_lock(&live_mu);
+	if (live_cap != 0) {
+		size_t i = live_find(live_tab, live_cap, id), j = i;
+		if (live_tab[i] == id) {
+			/* Backward-shift deletion: move later members of the probe
+			 * run into the hole when their home slot allows it. */
+			for (;;) {
+				size_t home;
+				live_tab[i] = 0;
+				do {
+					j = (j + 1) & (live_cap - 1);
+					if (live_tab[j] == 0)
+						goto done;
+					home = slot_of(live_tab[j], live_cap);
+				} while (i <= j ? (i < home && home <= j) : (i < home || home <= j));
+				live_tab[i] = live_tab[j];
+				i = j;
+			}
+done:
+			live_n--;
+		}
+	}
+	pthread_mutex_unlock(&live_mu);
+}
+
+static bool live_has_locked(uint64_t id)
+{
+	return live_cap != 0 && live_tab[live_find(live_tab, live_cap, id)] == id;
+}
+
+/* Rebuilds the table for one more entry: dead entries (destroyed
+ * sequences) are dropped, except lastval's, and the capacity is the
+ * smallest power of two >= 16 keeping the load factor <= 1/2.  false when
+ * out of memory (the table is then unchanged). */
 static bool grow(struct numseq__sess *ss)
 {
-	size_t ncap = ss->cap ? ss->cap * 2 : 16;
-	struct numseq__sess_ent *nent = calloc(ncap, sizeof *nent);
-	uint64_t last_id = numseq__tls.last != NULL ? numseq__tls.last->id : 0;
+	uint64_t last_id = numseq__tls.last_id;
+	size_t keep = 0, ncap = 16;
+	struct numseq__sess_ent *nent;
+
+	pthread_mutex_lock(&live_mu);
+	for (size_t i = 0; i < ss->cap; i++) {
+		uint64_t id = ss->ent[i].id;
+		if (id != 0 && (id == last_id || live_has_locked(id)))
+			keep++;
+	}
+	while ((keep + 1) * 2 > ncap)
+		ncap *= 2;
+	nent = calloc(ncap, sizeof *nent);
+	if (nent != NULL) {
+		for (size_t i = 0; i < ss->cap; i++) {
+			uint64_t id = ss->ent[i].id;
+			if (id != 0 && (id == last_id || live_has_locked(id)))
+				*probe(nent, ncap, id) = ss->ent[i];
+		}
+	}
+	pthread_mutex_unlock(&live_mu);
 	if (nent == NULL)
 		return false;
-	for (size_t i = 0; i < ss->cap; i++)
-		if (ss->ent[i].id != 0)
-			*probe(nent, ncap, ss->ent[i].id) = ss->ent[i];
 	free(ss->ent);
 	ss->ent = nent;
 	ss->cap = ncap;
+	ss->used = keep;
 	numseq__set_last(last_id != 0 ? probe(nent, ncap, last_id) : NULL);
 	return true;
 }
@@ -130,4 +229,9 @@ void numseq_discard(void)
 		ss->ent = NULL;
 		ss->cap = ss->used = 0;
 	}
+}
+
+size_t numseq__sess_capacity(void)
+{
+	return numseq__tls.ss != NULL ? numseq__tls.ss->cap : 0;
 }

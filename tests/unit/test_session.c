@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "unit_common.h"
+#include "numseq_test.h"
 
 #define CURRVAL_S_UNDEFINED \
 	"currval of sequence \"s\" is not yet defined in this session"
@@ -280,6 +281,34 @@ static void test_many_sequences_per_session(void **state)
 		seq_free(&m[i]);
 }
 
+/* Not a PostgreSQL rule but a resource one: a thread that works with many
+ * short-lived sequences (one per match, say) keeps entries only for the
+ * live ones.  20000 sequences are created, used and destroyed while four
+ * stay alive; the thread's table stays small, and the four keep their
+ * currval (and lastval) across the churn. */
+static void test_destroyed_entries_dropped(void **state)
+{
+	(void)state;
+	numseq_t *keep[4];
+	for (int i = 0; i < 4; i++) {
+		keep[i] = SEQ(.set = O_START, .start = (i + 1) * 1000);
+		NEXT(keep[i], (i + 1) * 1000);
+	}
+	for (int i = 0; i < 20000; i++) {
+		numseq_t *tmp = SEQ(.set = 0);
+		NEXT(tmp, 1);
+		CURRVAL_IS(tmp, 1);
+		seq_free(&tmp);
+	}
+	assert_true(numseq__sess_capacity() <= 64);
+	for (int i = 0; i < 4; i++)
+		CURRVAL_IS(keep[i], (i + 1) * 1000);
+	NEXT(keep[3], 4001);
+	LASTVAL_IS(4001);
+	for (int i = 0; i < 4; i++)
+		seq_free(&keep[i]);
+}
+
 static void test_session_bad_arguments(void **state)
 {
 	(void)state;
@@ -309,6 +338,7 @@ int main(void)
 		T(test_new_sequence_after_destroy),
 		T(test_cache_dies_with_sequence),
 		T(test_many_sequences_per_session),
+		T(test_destroyed_entries_dropped),
 		T(test_session_bad_arguments),
 	};
 	return cmocka_run_group_tests_name("session", tests, NULL, NULL);
