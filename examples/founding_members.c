@@ -50,8 +50,8 @@
 /* ------------------------------------------------------------- signups */
 
 typedef struct signup {
-	int64_t number;   /* the founding member number, if rc == NUMSEQ_OK */
-	int rc;           /* what nextval returned */
+	int64_t number; /* the founding member number, if rc == NUMSEQ_OK */
+	int rc;         /* what nextval returned */
 } signup_t;
 
 typedef struct launch {
@@ -63,10 +63,10 @@ typedef struct launch {
 	 * aborted instead, so the ones already waiting can go home. */
 	pthread_mutex_t gate_mu;
 	pthread_cond_t gate_cv;
-	int gate;                 /* 0 closed, 1 open, -1 aborted */
-	pthread_barrier_t start;  /* all signup threads + the main thread */
+	int gate;                /* 0 closed, 1 open, -1 aborted */
+	pthread_barrier_t start; /* all signup threads + the main thread */
 
-	atomic_ulong rejected;    /* order of rejection: the first one reports */
+	atomic_ulong rejected; /* order of rejection: the first one reports */
 	numseq_error_t first_rejection;
 } launch_t;
 
@@ -181,8 +181,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		if (i + 1 >= argc || !parse_count(argv[i + 1], lo, 1000000, dst)) {
-			fprintf(stderr, "%s: %s needs a whole number from %ld to 1000000\n", argv[0],
-			        argv[i], lo);
+			fprintf(stderr, "%s: %s needs a whole number from %ld to 1000000\n",
+			        argv[0], argv[i], lo);
 			return 2;
 		}
 	}
@@ -356,11 +356,12 @@ int main(int argc, char **argv)
 	if (rejected + other > 0) {
 		char want_msg[NUMSEQ_MSG_MAX];
 		snprintf(want_msg, sizeof want_msg,
-		         "nextval: reached maximum value of sequence \"%s\" (%ld)", SEQ_NAME, slots);
+		         "nextval: reached maximum value of sequence \"%s\" (%ld)", SEQ_NAME,
+		         slots);
 		check_line("rejections carry PostgreSQL's 2200H message",
 		           strcmp(l.first_rejection.message, want_msg) == 0 &&
-		           strcmp(l.first_rejection.sqlstate, "2200H") == 0 &&
-		           l.first_rejection.code == NUMSEQ_EMAXVALUE,
+		                   strcmp(l.first_rejection.sqlstate, "2200H") == 0 &&
+		                   l.first_rejection.code == NUMSEQ_EMAXVALUE,
 		           &failures);
 	}
 	if (expect_members >= 0) {

@@ -105,9 +105,9 @@ enum {
 #define NUMSEQ_MSG_MAX 256
 
 typedef struct numseq_error {
-	int code;                      /* the NUMSEQ_E* code returned */
-	char sqlstate[6];              /* PostgreSQL's SQLSTATE, e.g. "2200H" */
-	char message[NUMSEQ_MSG_MAX];  /* PostgreSQL's message text */
+	int code;                     /* the NUMSEQ_E* code returned */
+	char sqlstate[6];             /* PostgreSQL's SQLSTATE, e.g. "2200H" */
+	char message[NUMSEQ_MSG_MAX]; /* PostgreSQL's message text */
 } numseq_error_t;
 
 /* Short description of a code (static string; never NULL, also for
@@ -126,22 +126,22 @@ typedef enum numseq_type {
  * is clear is "not given": CREATE applies PostgreSQL's defaults (which
  * depend on the sign of INCREMENT), ALTER keeps the current value. */
 enum {
-	NUMSEQ_OPT_TYPE = 1u << 0,         /* AS type */
-	NUMSEQ_OPT_START = 1u << 1,        /* START WITH start */
-	NUMSEQ_OPT_INCREMENT = 1u << 2,    /* INCREMENT BY increment */
-	NUMSEQ_OPT_MINVALUE = 1u << 3,     /* MINVALUE minvalue */
-	NUMSEQ_OPT_MAXVALUE = 1u << 4,     /* MAXVALUE maxvalue */
-	NUMSEQ_OPT_NO_MINVALUE = 1u << 5,  /* NO MINVALUE: the default again */
-	NUMSEQ_OPT_NO_MAXVALUE = 1u << 6,  /* NO MAXVALUE */
-	NUMSEQ_OPT_CYCLE = 1u << 7,        /* CYCLE / NO CYCLE, from .cycle */
-	NUMSEQ_OPT_CACHE = 1u << 8,        /* CACHE cache */
-	NUMSEQ_OPT_RESTART = 1u << 9,      /* RESTART (to START) */
-	NUMSEQ_OPT_RESTART_WITH = 1u << 10,/* RESTART WITH restart */
-	NUMSEQ_OPT_NAME = 1u << 11         /* CREATE only: name, used in messages */
+	NUMSEQ_OPT_TYPE = 1u << 0,          /* AS type */
+	NUMSEQ_OPT_START = 1u << 1,         /* START WITH start */
+	NUMSEQ_OPT_INCREMENT = 1u << 2,     /* INCREMENT BY increment */
+	NUMSEQ_OPT_MINVALUE = 1u << 3,      /* MINVALUE minvalue */
+	NUMSEQ_OPT_MAXVALUE = 1u << 4,      /* MAXVALUE maxvalue */
+	NUMSEQ_OPT_NO_MINVALUE = 1u << 5,   /* NO MINVALUE: the default again */
+	NUMSEQ_OPT_NO_MAXVALUE = 1u << 6,   /* NO MAXVALUE */
+	NUMSEQ_OPT_CYCLE = 1u << 7,         /* CYCLE / NO CYCLE, from .cycle */
+	NUMSEQ_OPT_CACHE = 1u << 8,         /* CACHE cache */
+	NUMSEQ_OPT_RESTART = 1u << 9,       /* RESTART (to START) */
+	NUMSEQ_OPT_RESTART_WITH = 1u << 10, /* RESTART WITH restart */
+	NUMSEQ_OPT_NAME = 1u << 11          /* CREATE only: name, used in messages */
 };
 
 typedef struct numseq_options {
-	unsigned set;          /* NUMSEQ_OPT_* bits */
+	unsigned set; /* NUMSEQ_OPT_* bits */
 	numseq_type_t type;
 	int64_t start;
 	int64_t increment;
@@ -150,7 +150,7 @@ typedef struct numseq_options {
 	int64_t cache;
 	int64_t restart;
 	bool cycle;
-	const char *name;      /* copied; at most 63 bytes; default "numseq" */
+	const char *name; /* copied; at most 63 bytes; default "numseq" */
 } numseq_options_t;
 
 /* Clears o: nothing given. */
@@ -167,8 +167,7 @@ typedef struct numseq numseq_t;
  * Errors: NUMSEQ_EINVAL (out NULL), NUMSEQ_EOPTION, NUMSEQ_ENAME,
  * NUMSEQ_ETYPE, NUMSEQ_EINCREMENT, NUMSEQ_ETYPERANGE, NUMSEQ_EMINMAX,
  * NUMSEQ_ESTART, NUMSEQ_ECACHE, NUMSEQ_ENOMEM.  Thread-safe. */
-NUMSEQ_API int numseq_create(numseq_t **out, const numseq_options_t *o,
-                             numseq_error_t *err);
+NUMSEQ_API int numseq_create(numseq_t **out, const numseq_options_t *o, numseq_error_t *err);
 
 /* Frees *s and sets *s to NULL; later calls on that NULL get NUMSEQ_EINVAL.
  * No other call on the sequence may be running or start afterwards.
@@ -190,8 +189,8 @@ NUMSEQ_API int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err);
 /* A run of consecutive values first, first+step, ..., count of them. */
 typedef struct numseq_block {
 	int64_t first;
-	int64_t step;    /* the INCREMENT in force when the block was taken */
-	uint64_t count;  /* 1 .. k */
+	int64_t step;   /* the INCREMENT in force when the block was taken */
+	uint64_t count; /* 1 .. k */
 } numseq_block_t;
 
 /* Bulk: takes up to k values in one atomic step.  Like a PostgreSQL cache
@@ -203,8 +202,7 @@ typedef struct numseq_block {
  * CAS; it is still never cut short except by the bound.
  * Lock-free (CAS).  Errors: NUMSEQ_EINVAL (k = 0), NUMSEQ_EMAXVALUE,
  * NUMSEQ_EMINVALUE (no value left at all). */
-NUMSEQ_API int numseq_nextval_n(numseq_t *s, uint64_t k, numseq_block_t *out,
-                                numseq_error_t *err);
+NUMSEQ_API int numseq_nextval_n(numseq_t *s, uint64_t k, numseq_block_t *out, numseq_error_t *err);
 
 /* setval(v, is_called): MINVALUE <= v <= MAXVALUE or NUMSEQ_ESETVAL with
  * PostgreSQL's message; is_called = true: the next nextval advances from v;
@@ -212,8 +210,7 @@ NUMSEQ_API int numseq_nextval_n(numseq_t *s, uint64_t k, numseq_block_t *out,
  * other threads keep handing out values they have cached (as in PostgreSQL).
  * With is_called, currval becomes v.  Blocking for other writers only.
  * Errors: NUMSEQ_EINVAL, NUMSEQ_ESETVAL. */
-NUMSEQ_API int numseq_setval(numseq_t *s, int64_t v, bool is_called,
-                             numseq_error_t *err);
+NUMSEQ_API int numseq_setval(numseq_t *s, int64_t v, bool is_called, numseq_error_t *err);
 
 /* ALTER SEQUENCE ... RESTART [WITH v]: the next nextval returns START (or
  * v).  Every thread's cache is dropped.  currval is unchanged.
@@ -228,8 +225,7 @@ NUMSEQ_API int numseq_restart_with(numseq_t *s, int64_t v, numseq_error_t *err);
  * are bits numseq_create does not know.
  * Errors: NUMSEQ_EINVAL, NUMSEQ_EOPTION and the validation
  * codes of numseq_create plus NUMSEQ_ERESTART. */
-NUMSEQ_API int numseq_alter(numseq_t *s, const numseq_options_t *o,
-                            numseq_error_t *err);
+NUMSEQ_API int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err);
 
 /* ------------------------------------------------------- session values */
 

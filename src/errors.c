@@ -6,8 +6,7 @@
 
 #include "numseq_internal.h"
 
-int numseq__fail(numseq_error_t *err, int code, const char *sqlstate,
-                 const char *fmt, ...)
+int numseq__fail(numseq_error_t *err, int code, const char *sqlstate, const char *fmt, ...)
 {
 	if (err != NULL) {
 		va_list ap;
@@ -25,11 +24,13 @@ const char *numseq_strerror(int code)
 {
 	switch (code) {
 	case NUMSEQ_OK: return "success";
-	case NUMSEQ_EINVAL: return "invalid argument (NULL or destroyed handle, k = 0, bad pointer)";
+	case NUMSEQ_EINVAL:
+		return "invalid argument (NULL or destroyed handle, k = 0, bad pointer)";
 	case NUMSEQ_ENOMEM: return "out of memory";
 	case NUMSEQ_ETYPE: return "sequence type must be smallint, integer, or bigint";
 	case NUMSEQ_EINCREMENT: return "INCREMENT must not be zero";
-	case NUMSEQ_ETYPERANGE: return "MINVALUE or MAXVALUE is out of range for the sequence data type";
+	case NUMSEQ_ETYPERANGE:
+		return "MINVALUE or MAXVALUE is out of range for the sequence data type";
 	case NUMSEQ_EMINMAX: return "MINVALUE must be less than MAXVALUE";
 	case NUMSEQ_ESTART: return "START value is outside MINVALUE..MAXVALUE";
 	case NUMSEQ_ERESTART: return "RESTART (or current) value is outside MINVALUE..MAXVALUE";

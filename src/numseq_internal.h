@@ -14,18 +14,17 @@
 
 /* Fills *err (if not NULL) with code, sqlstate and the printf-formatted
  * message, and returns code, so that callers can `return numseq__fail(…)`. */
-int numseq__fail(numseq_error_t *err, int code, const char *sqlstate,
-                 const char *fmt, ...)
+int numseq__fail(numseq_error_t *err, int code, const char *sqlstate, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 /* PostgreSQL's SQLSTATEs for the errors numseq reproduces. */
-#define NUMSEQ__SQLSTATE_PARAM "22023"    /* invalid_parameter_value */
-#define NUMSEQ__SQLSTATE_LIMIT "2200H"    /* sequence_generator_limit_exceeded */
-#define NUMSEQ__SQLSTATE_RANGE "22003"    /* numeric_value_out_of_range */
-#define NUMSEQ__SQLSTATE_STATE "55000"    /* object_not_in_prerequisite_state */
-#define NUMSEQ__SQLSTATE_SYNTAX "42601"   /* syntax_error (conflicting options) */
-#define NUMSEQ__SQLSTATE_ARG "22000"      /* data_exception: numseq's own checks */
-#define NUMSEQ__SQLSTATE_NOMEM "53200"    /* out_of_memory */
+#define NUMSEQ__SQLSTATE_PARAM "22023"  /* invalid_parameter_value */
+#define NUMSEQ__SQLSTATE_LIMIT "2200H"  /* sequence_generator_limit_exceeded */
+#define NUMSEQ__SQLSTATE_RANGE "22003"  /* numeric_value_out_of_range */
+#define NUMSEQ__SQLSTATE_STATE "55000"  /* object_not_in_prerequisite_state */
+#define NUMSEQ__SQLSTATE_SYNTAX "42601" /* syntax_error (conflicting options) */
+#define NUMSEQ__SQLSTATE_ARG "22000"    /* data_exception: numseq's own checks */
+#define NUMSEQ__SQLSTATE_NOMEM "53200"  /* out_of_memory */
 
 /* ----------------------------------------------------------- session.c */
 
@@ -37,11 +36,11 @@ int numseq__fail(numseq_error_t *err, int code, const char *sqlstate,
  * for a new sequence at the same address.
  */
 struct numseq__sess_ent {
-	uint64_t id;         /* sequence id; 0 = free */
-	uint64_t cache_gen;  /* the sequence's cache generation when filled */
-	int64_t next;        /* next cached value */
-	int64_t step;        /* increment of the cached block */
-	uint64_t left;       /* cached values left */
+	uint64_t id;        /* sequence id; 0 = free */
+	uint64_t cache_gen; /* the sequence's cache generation when filled */
+	int64_t next;       /* next cached value */
+	int64_t step;       /* increment of the cached block */
+	uint64_t left;      /* cached values left */
 	int64_t currval;
 	bool has_currval;
 };
@@ -62,7 +61,7 @@ struct numseq__sess {
 struct numseq__tls {
 	struct numseq__sess *ss;
 	struct numseq__sess_ent *last;
-	uint64_t last_id;  /* last->id, or 0: checked without chasing last */
+	uint64_t last_id; /* last->id, or 0: checked without chasing last */
 };
 extern _Thread_local struct numseq__tls numseq__tls __attribute__((tls_model("initial-exec")));
 

@@ -33,17 +33,17 @@
 
 /* ------------------------------------------------------------- layout */
 
-#define NSLOT 16u                       /* epochs kept readable; divides 2^TAG_BITS */
-#define NPOS 256u                       /* continuation positions kept; divides 2^TAG_BITS */
+#define NSLOT 16u /* epochs kept readable; divides 2^TAG_BITS */
+#define NPOS 256u /* continuation positions kept; divides 2^TAG_BITS */
 #define TAG_BITS 20u
 #define TICKET_BITS 44u
 #define TAG_MASK ((UINT64_C(1) << TAG_BITS) - 1)
 #define TICKET_MASK ((UINT64_C(1) << TICKET_BITS) - 1)
 #define REBASE_DEFAULT (UINT64_C(1) << 43) /* half the ticket space: headroom */
-#define COUNT_CAP (UINT64_C(1) << 62)   /* "more tickets than can ever be taken" */
-#define SLOT_BUSY UINT64_MAX            /* slot gen while a writer rewrites it */
-#define SLOT_PENDING (UINT64_MAX - 1)   /* slot gen of an ALTER epoch not yet computed */
-#define NUMSEQ_MAGIC 0x6e756d73u        /* "nums" */
+#define COUNT_CAP (UINT64_C(1) << 62)      /* "more tickets than can ever be taken" */
+#define SLOT_BUSY UINT64_MAX               /* slot gen while a writer rewrites it */
+#define SLOT_PENDING (UINT64_MAX - 1)      /* slot gen of an ALTER epoch not yet computed */
+#define NUMSEQ_MAGIC 0x6e756d73u           /* "nums" */
 #define NAME_MAX_LEN 63
 
 #define F_CYCLE 1u
@@ -53,14 +53,24 @@ static_assert(NSLOT > 0 && ((TAG_MASK + 1) % NSLOT) == 0, "slot index must follo
 static_assert(NPOS >= NSLOT && ((TAG_MASK + 1) % NPOS) == 0, "position index must follow the tag");
 static_assert(TAG_BITS + TICKET_BITS == 64, "word layout");
 
-static inline uint64_t word_make(uint64_t gen, uint64_t t) { return ((gen & TAG_MASK) << TICKET_BITS) | t; }
-static inline uint64_t word_tag(uint64_t w) { return w >> TICKET_BITS; }
-static inline uint64_t word_ticket(uint64_t w) { return w & TICKET_MASK; }
+static inline uint64_t word_make(uint64_t gen, uint64_t t)
+{
+	return ((gen & TAG_MASK) << TICKET_BITS) | t;
+}
+static inline uint64_t word_tag(uint64_t w)
+{
+	return w >> TICKET_BITS;
+}
+static inline uint64_t word_ticket(uint64_t w)
+{
+	return w & TICKET_MASK;
+}
 
 /* Converts modulo 2^64 without implementation-defined behaviour. */
 static inline int64_t u2i(uint64_t u)
 {
-	return u <= (uint64_t)INT64_MAX ? (int64_t)u : (int64_t)(u - (uint64_t)INT64_MAX - 1u) + INT64_MIN;
+	return u <= (uint64_t)INT64_MAX ? (int64_t)u
+	                                : (int64_t)(u - (uint64_t)INT64_MAX - 1u) + INT64_MIN;
 }
 
 /* Parameters as PostgreSQL's pg_sequence row holds them. */
@@ -72,13 +82,13 @@ struct params {
 
 /* An epoch, computed by a writer in private memory, then copied into a slot. */
 struct epoch {
-	int64_t first;      /* value of ticket 0 (when n1 > 0 or cycling) */
-	int64_t wrap;       /* MINVALUE ascending, MAXVALUE descending */
-	uint64_t n1;        /* tickets before the first limit, capped at COUNT_CAP */
-	uint64_t lap;       /* values per lap after a wrap, capped */
-	int64_t last0;      /* state at ticket 0: last_value … */
-	bool called0;       /* … and is_called */
-	uint64_t cgen;      /* cache_gen under which blocks of this epoch may be cached */
+	int64_t first; /* value of ticket 0 (when n1 > 0 or cycling) */
+	int64_t wrap;  /* MINVALUE ascending, MAXVALUE descending */
+	uint64_t n1;   /* tickets before the first limit, capped at COUNT_CAP */
+	uint64_t lap;  /* values per lap after a wrap, capped */
+	int64_t last0; /* state at ticket 0: last_value … */
+	bool called0;  /* … and is_called */
+	uint64_t cgen; /* cache_gen under which blocks of this epoch may be cached */
 	struct params p;
 };
 
@@ -97,12 +107,12 @@ struct slot {
 	_Atomic int64_t first;
 	_Atomic int64_t inc;
 	_Atomic uint64_t n1;
-	_Atomic uint64_t fast;  /* tickets below it are first + t*inc: min(n1, rebase_at),
+	_Atomic uint64_t fast; /* tickets below it are first + t*inc: min(n1, rebase_at),
 	                           0 for CYCLE or CACHE > 1 (those take nextval_full) */
 	_Atomic uint64_t cache;
 	_Atomic uint64_t lap;
 	_Atomic int64_t wrap;
-	_Atomic int64_t bound;  /* quoted by the limit error: MAXVALUE or MINVALUE */
+	_Atomic int64_t bound; /* quoted by the limit error: MAXVALUE or MINVALUE */
 	_Atomic uint32_t flags;
 	/* Below: read by writers (under the mutex) and by read/get_options. */
 	_Atomic int64_t last0;
@@ -126,8 +136,8 @@ struct numseq {
 	_Atomic int64_t minc;
 	_Atomic uint64_t mfast;
 	_Atomic uint64_t mn1;
-	uint64_t id;                          /* process-unique, never reused */
-	_Atomic uint64_t cache_gen;           /* bumped by restart/alter: threads drop caches */
+	uint64_t id;                /* process-unique, never reused */
+	_Atomic uint64_t cache_gen; /* bumped by restart/alter: threads drop caches */
 	uint32_t magic;
 
 	alignas(64) _Atomic uint64_t cur_gen; /* epoch installed last (may lag word by one) */
@@ -135,7 +145,7 @@ struct numseq {
 	uint64_t rebase_at;                   /* tickets per epoch before a rebase */
 	char name[NAME_MAX_LEN + 1];
 
-	pthread_mutex_t wlock;                /* serializes writers, never nextval */
+	pthread_mutex_t wlock; /* serializes writers, never nextval */
 
 	alignas(64) struct slot slots[NSLOT];
 
@@ -196,17 +206,17 @@ static void epoch_init(struct epoch *e, int64_t last, bool called, const struct 
 		e->first = u2i((uint64_t)last + (uint64_t)p->inc);
 		e->n1 = count_to_bound(e->first, p);
 	} else if (p->cycle) {
-		e->first = e->wrap;     /* wraps to MINVALUE/MAXVALUE, not START */
+		e->first = e->wrap; /* wraps to MINVALUE/MAXVALUE, not START */
 		e->n1 = e->lap;
 	} else {
-		e->first = last;        /* exhausted: no ticket yields a value */
+		e->first = last; /* exhausted: no ticket yields a value */
 		e->n1 = 0;
 	}
 }
 
 /* Value of ticket t; requires t < n1 or cycle. */
-static inline int64_t ticket_value(int64_t first, int64_t inc, uint64_t n1,
-                                   int64_t wrap, uint64_t lap, uint64_t t)
+static inline int64_t ticket_value(int64_t first, int64_t inc, uint64_t n1, int64_t wrap,
+                                   uint64_t lap, uint64_t t)
 {
 	if (t < n1)
 		return u2i((uint64_t)first + t * (uint64_t)inc);
@@ -259,7 +269,9 @@ static void slot_write(struct slot *d, uint64_t gen, const struct epoch *e, uint
 	atomic_store_explicit(&d->inc, e->p.inc, memory_order_release);
 	atomic_store_explicit(&d->n1, e->n1, memory_order_release);
 	atomic_store_explicit(&d->fast,
-	                      (e->p.cycle || e->p.cache > 1) ? 0 : e->n1 < rebase_at ? e->n1 : rebase_at,
+	                      (e->p.cycle || e->p.cache > 1) ? 0
+	                      : e->n1 < rebase_at            ? e->n1
+	                                                     : rebase_at,
 	                      memory_order_release);
 	atomic_store_explicit(&d->cache, (uint64_t)e->p.cache, memory_order_release);
 	atomic_store_explicit(&d->lap, e->lap, memory_order_release);
@@ -292,7 +304,9 @@ static void mirror_show(struct numseq *s, uint64_t gen, const struct epoch *e)
 	atomic_store_explicit(&s->minc, e->p.inc, memory_order_release);
 	atomic_store_explicit(&s->mn1, e->n1, memory_order_release);
 	atomic_store_explicit(&s->mfast,
-	                      (e->p.cycle || e->p.cache > 1) ? 0 : e->n1 < s->rebase_at ? e->n1 : s->rebase_at,
+	                      (e->p.cycle || e->p.cache > 1) ? 0
+	                      : e->n1 < s->rebase_at         ? e->n1
+	                                                     : s->rebase_at,
 	                      memory_order_release);
 	atomic_store_explicit(&s->mgen, gen, memory_order_release);
 }
@@ -371,7 +385,8 @@ static uint64_t read_current(struct numseq *s, struct epoch *e, uint64_t *w)
 		/* Same tag and slot unchanged: the word is in epoch g (a tag
 		 * match with epoch g + k*2^20 would have rewritten this slot
 		 * before the word could carry it). */
-		if (atomic_load_explicit(&d->gen, memory_order_acquire) == g && word_tag(*w) == (g & TAG_MASK))
+		if (atomic_load_explicit(&d->gen, memory_order_acquire) == g &&
+		    word_tag(*w) == (g & TAG_MASK))
 			return g;
 		if (word_tag(*w) != ((g + 1) & TAG_MASK))
 			continue; /* several switches since our read of cur_gen */
@@ -432,14 +447,15 @@ static int check_option_bits(const numseq_options_t *o, bool is_init, numseq_err
  * the current parameters (ignored when is_init) and receives the new ones;
  * last and called hold the stored state and receive the new one (RESTART).
  */
-static int init_params(const numseq_options_t *o, bool is_init, struct params *p,
-                       int64_t *last, bool *called, numseq_error_t *err)
+static int init_params(const numseq_options_t *o, bool is_init, struct params *p, int64_t *last,
+                       bool *called, numseq_error_t *err)
 {
 	unsigned set = o->set;
 	bool reset_max = false, reset_min = false;
 
 	if (set & NUMSEQ_OPT_TYPE) {
-		if (o->type != NUMSEQ_SMALLINT && o->type != NUMSEQ_INTEGER && o->type != NUMSEQ_BIGINT)
+		if (o->type != NUMSEQ_SMALLINT && o->type != NUMSEQ_INTEGER &&
+		    o->type != NUMSEQ_BIGINT)
 			return numseq__fail(err, NUMSEQ_ETYPE, NUMSEQ__SQLSTATE_PARAM,
 			                    "sequence type must be smallint, integer, or bigint");
 		if (!is_init) {
@@ -523,7 +539,8 @@ static int init_params(const numseq_options_t *o, bool is_init, struct params *p
 		p->cache = o->cache;
 		if (p->cache <= 0)
 			return numseq__fail(err, NUMSEQ_ECACHE, NUMSEQ__SQLSTATE_PARAM,
-			                    "CACHE (%lld) must be greater than zero", (long long)p->cache);
+			                    "CACHE (%lld) must be greater than zero",
+			                    (long long)p->cache);
 	} else if (is_init) {
 		p->cache = 1;
 	}
@@ -669,7 +686,8 @@ static void install(struct numseq *s, uint64_t gen, const struct epoch *e, bool 
 		/* relaxed: published by the exchange below (serve_foreign). */
 		atomic_store_explicit(&s->user_gen, ng, memory_order_relaxed);
 	mirror_hide(s);
-	(void)switch_word(s, ng, e->cgen != atomic_load_explicit(&s->cache_gen, memory_order_relaxed));
+	(void)switch_word(s, ng,
+	                  e->cgen != atomic_load_explicit(&s->cache_gen, memory_order_relaxed));
 	mirror_show(s, ng, e);
 	/* release: pairs with the acquire load of cur_gen in readers. */
 	atomic_store_explicit(&s->cur_gen, ng, memory_order_release);
@@ -756,9 +774,10 @@ int numseq_setval(numseq_t *s, int64_t v, bool is_called, numseq_error_t *err)
 	g = writer_current(s, &e, &w, &served);
 	if (v < e.p.min || v > e.p.max) {
 		pthread_mutex_unlock(&s->wlock);
-		return numseq__fail(err, NUMSEQ_ESETVAL, NUMSEQ__SQLSTATE_RANGE,
-		                    "setval: value %lld is out of bounds for sequence \"%s\" (%lld..%lld)",
-		                    (long long)v, s->name, (long long)e.p.min, (long long)e.p.max);
+		return numseq__fail(
+			err, NUMSEQ_ESETVAL, NUMSEQ__SQLSTATE_RANGE,
+			"setval: value %lld is out of bounds for sequence \"%s\" (%lld..%lld)",
+			(long long)v, s->name, (long long)e.p.min, (long long)e.p.max);
 	}
 	epoch_init(&ne, v, is_called, &e.p);
 	ne.cgen = e.cgen; /* other threads keep their caches */
@@ -802,7 +821,8 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 	if (!handle_ok(s))
 		return bad_handle(err, "alter");
 	if (o == NULL)
-		return numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG, "alter: options are NULL");
+		return numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG,
+		                    "alter: options are NULL");
 	rc = check_option_bits(o, false, err);
 	if (rc != NUMSEQ_OK)
 		return rc;
@@ -875,8 +895,8 @@ static int limit_error(const struct numseq *s, bool asc, int64_t bound, numseq_e
 		                    "nextval: reached maximum value of sequence \"%s\" (%lld)",
 		                    s->name, (long long)bound);
 	return numseq__fail(err, NUMSEQ_EMINVALUE, NUMSEQ__SQLSTATE_LIMIT,
-	                    "nextval: reached minimum value of sequence \"%s\" (%lld)",
-	                    s->name, (long long)bound);
+	                    "nextval: reached minimum value of sequence \"%s\" (%lld)", s->name,
+	                    (long long)bound);
 }
 
 /*
@@ -917,7 +937,8 @@ static int serve_foreign(struct numseq *s, uint64_t pre, const struct epoch *pe,
 			if (t >= R)
 				return 2; /* void ticket: rebase, then retry */
 			if (t >= e.n1 && !e.p.cycle)
-				return limit_error(s, e.p.inc > 0, e.p.inc > 0 ? e.p.max : e.p.min, err);
+				return limit_error(s, e.p.inc > 0, e.p.inc > 0 ? e.p.max : e.p.min,
+				                   err);
 			*out = ticket_value(e.first, e.p.inc, e.n1, e.wrap, e.lap, t);
 			return 1;
 		}
@@ -980,8 +1001,8 @@ static uint64_t count_to_bound_sat(int64_t from, const struct params *p)
  * only while it is PENDING (a few hundred nanoseconds).
  */
 static __attribute__((noinline)) int take_block_slow(struct numseq *s, uint64_t k,
-                                                      numseq_block_t *b, uint64_t *cgen,
-                                                      numseq_error_t *err)
+                                                     numseq_block_t *b, uint64_t *cgen,
+                                                     numseq_error_t *err)
 {
 	struct epoch e, from, ne;
 	uint64_t w, served, g, m, pos;
@@ -1008,7 +1029,8 @@ static __attribute__((noinline)) int take_block_slow(struct numseq *s, uint64_t 
 		b->step = e.p.inc;
 		b->count = m;
 		*cgen = e.cgen;
-		epoch_init(&ne, u2i((uint64_t)from.first + (m - 1) * (uint64_t)e.p.inc), true, &e.p);
+		epoch_init(&ne, u2i((uint64_t)from.first + (m - 1) * (uint64_t)e.p.inc), true,
+		           &e.p);
 		ne.cgen = e.cgen;
 		pos += m;
 	}
@@ -1044,7 +1066,8 @@ static int take_block(struct numseq *s, uint64_t k, numseq_block_t *b, uint64_t 
 		/* acq_rel: acquire as for nextval's fetch_add; release keeps the
 		 * release sequence from the writer's switch intact. */
 		if (!atomic_compare_exchange_weak_explicit(&s->word, &w, w + m,
-		                                           memory_order_seq_cst, memory_order_relaxed)) {
+		                                           memory_order_seq_cst,
+		                                           memory_order_relaxed)) {
 			ck_backoff_eb(&backoff);
 			continue;
 		}
@@ -1070,8 +1093,8 @@ static inline int served(struct numseq__sess_ent *se, int64_t v, int64_t *out)
 }
 
 /* CACHE > 1, no valid cached value: refill the thread's block. */
-static int nextval_refill(struct numseq *s, struct numseq__sess_ent *se,
-                          uint64_t cache, int64_t *out, numseq_error_t *err)
+static int nextval_refill(struct numseq *s, struct numseq__sess_ent *se, uint64_t cache,
+                          int64_t *out, numseq_error_t *err)
 {
 	numseq_block_t b;
 	uint64_t cg;
@@ -1110,7 +1133,7 @@ static int nextval_args(numseq_t *s, int64_t *out, numseq_error_t *err)
  * served from a consistent snapshot (see ticket_is_epoch).
  */
 static __attribute__((noinline)) int nextval_full(struct numseq *s, struct numseq__sess_ent *se,
-                                                   int64_t *out, numseq_error_t *err)
+                                                  int64_t *out, numseq_error_t *err)
 {
 	for (;;) {
 		struct epoch e;
@@ -1139,7 +1162,8 @@ static __attribute__((noinline)) int nextval_full(struct numseq *s, struct numse
 				continue;
 			}
 			if (t >= e.n1 && !e.p.cycle)
-				return limit_error(s, e.p.inc > 0, e.p.inc > 0 ? e.p.max : e.p.min, err);
+				return limit_error(s, e.p.inc > 0, e.p.inc > 0 ? e.p.max : e.p.min,
+				                   err);
 			v = ticket_value(e.first, e.p.inc, e.n1, e.wrap, e.lap, t);
 		} else {
 			uint64_t eg = g;
@@ -1193,11 +1217,10 @@ static __attribute__((noinline)) int nextval_cold(numseq_t *s, int64_t *out, num
 
 /* The hot path's draw was not the plain case: a ticket of a newer epoch,
  * past the limit, void (>= rebase_at), or in a recycled slot. */
-static __attribute__((noinline)) int nextval_straddle(struct numseq *s,
-                                                       struct numseq__sess_ent *se, uint64_t g,
-                                                       uint64_t w, int64_t first, int64_t inc,
-                                                       uint64_t n1, int64_t *out,
-                                                       numseq_error_t *err)
+static __attribute__((noinline)) int nextval_straddle(struct numseq *s, struct numseq__sess_ent *se,
+                                                      uint64_t g, uint64_t w, int64_t first,
+                                                      int64_t inc, uint64_t n1, int64_t *out,
+                                                      numseq_error_t *err)
 {
 	int64_t v = 0;
 	if (word_tag(w) != (g & TAG_MASK)) {
@@ -1244,15 +1267,18 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 	inc = atomic_load_explicit(&s->minc, memory_order_acquire);
 	fast = atomic_load_explicit(&s->mfast, memory_order_acquire);
 	n1 = atomic_load_explicit(&s->mn1, memory_order_acquire);
+	/* clang-format off */
 	if (__builtin_expect(atomic_load_explicit(&s->mgen, memory_order_acquire) != g ||
 	                     g == SLOT_BUSY || fast == 0, 0)) {
+		/* clang-format on */
 		/* CACHE > 1 (fast is 0 then): a block this thread cached, still
 		 * valid (no restart or alter began since its epoch), is served
 		 * without touching shared state.  seq_cst: see switch_word (a
 		 * plain load on x86 and arm64).  With CACHE 1 left is 0, or
 		 * stale from an earlier CACHE and invalid by cache_gen. */
 		if (se->left > 0) {
-			if (se->cache_gen == atomic_load_explicit(&s->cache_gen, memory_order_seq_cst)) {
+			if (se->cache_gen ==
+			    atomic_load_explicit(&s->cache_gen, memory_order_seq_cst)) {
 				v = se->next;
 				se->left--;
 				se->next = u2i((uint64_t)v + (uint64_t)se->step);
@@ -1276,9 +1302,11 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 	/* Epoch g's ticket iff mgen is still g: a newer epoch's writer hid
 	 * the mirror before its switch, which our acquire draw has seen.
 	 * Failing that, ticket_is_epoch's window argument applies. */
+	/* clang-format off */
 	if (__builtin_expect(word_tag(w) != (g & TAG_MASK) || t >= fast ||
 	                     (atomic_load_explicit(&s->mgen, memory_order_acquire) != g &&
 	                      atomic_load_explicit(&s->cur_gen, memory_order_acquire) + 1 - g > TAG_MASK), 0))
+		/* clang-format on */
 		return nextval_straddle(s, se, g, w, first, inc, n1, out, err);
 	v = u2i((uint64_t)first + t * (uint64_t)inc);
 	se->currval = v; /* numseq__tls.last is se already */

@@ -135,7 +135,8 @@ void numseq__live_del(uint64_t id)
 					if (live_tab[j] == 0)
 						goto done;
 					home = slot_of(live_tab[j], live_cap);
-				} while (i <= j ? (i < home && home <= j) : (i < home || home <= j));
+				} while (i <= j ? (i < home && home <= j)
+				                : (i < home || home <= j));
 				live_tab[i] = live_tab[j];
 				i = j;
 			}

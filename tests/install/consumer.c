@@ -34,11 +34,11 @@ int main(void)
 		return 1;
 	}
 	if (a != 1 || b != 2) {
-		fprintf(stderr, "consumer: expected 1 and 2, got %lld and %lld\n",
-		        (long long)a, (long long)b);
+		fprintf(stderr, "consumer: expected 1 and 2, got %lld and %lld\n", (long long)a,
+		        (long long)b);
 		return 1;
 	}
-	printf("consumer: numseq %s: nextval gave %lld, %lld\n", numseq_version(),
-	       (long long)a, (long long)b);
+	printf("consumer: numseq %s: nextval gave %lld, %lld\n", numseq_version(), (long long)a,
+	       (long long)b);
 	return 0;
 }

@@ -54,8 +54,8 @@ typedef struct race_report {
  * One race on s from the state in *m (advanced to exhaustion on return).
  * Returns false with why on any violation.
  */
-static bool race_once(const stress_case_t *c, numseq_t *s, stress_model_t *m,
-                      stress_rng_t *rng, race_report_t *rep, char *why, size_t whylen)
+static bool race_once(const stress_case_t *c, numseq_t *s, stress_model_t *m, stress_rng_t *rng,
+                      race_report_t *rep, char *why, size_t whylen)
 {
 	const int dir = m->inc > 0 ? 1 : -1;
 	const int64_t cache = (c->opt.set & NUMSEQ_OPT_CACHE) ? c->opt.cache : 1;
@@ -125,7 +125,7 @@ static bool race_once(const stress_case_t *c, numseq_t *s, stress_model_t *m,
 	if (ok)
 		ok = stress_check_distinct(got.v, got.n, why, whylen);
 	if (ok) {
-		if (c->discard_pct)  /* discarded caches are gaps: a subset, no more */
+		if (c->discard_pct) /* discarded caches are gaps: a subset, no more */
 			ok = stress_check_subset(got.v, got.n, want.v, want.n, why, whylen);
 		else
 			ok = stress_check_multiset(got.v, got.n, want.v, want.n, why, whylen);
@@ -134,20 +134,22 @@ static bool race_once(const stress_case_t *c, numseq_t *s, stress_model_t *m,
 	char expect_msg[NUMSEQ_MSG_MAX];
 	snprintf(expect_msg, sizeof expect_msg,
 	         "nextval: reached %s value of sequence \"%s\" (%lld)",
-	         dir > 0 ? "maximum" : "minimum", c->name,
-	         STRESS_LL(dir > 0 ? m->max : m->min));
+	         dir > 0 ? "maximum" : "minimum", c->name, STRESS_LL(dir > 0 ? m->max : m->min));
 	for (int i = 0; ok && i < threads; i++) {
 		const stress_taker_t *x = &t[i];
 		if (!x->have_limit_err) {
-			snprintf(why, whylen, "thread %d: never saw the limit in %llu calls "
-			         "(%zu values)", i, STRESS_LLU(x->calls), x->vals.n);
+			snprintf(why, whylen,
+			         "thread %d: never saw the limit in %llu calls "
+			         "(%zu values)",
+			         i, STRESS_LLU(x->calls), x->vals.n);
 			ok = false;
 		} else if (x->limit_err.code != (dir > 0 ? NUMSEQ_EMAXVALUE : NUMSEQ_EMINVALUE) ||
 		           strcmp(x->limit_err.sqlstate, "2200H") != 0 ||
 		           strcmp(x->limit_err.message, expect_msg) != 0) {
-			snprintf(why, whylen, "thread %d: limit error {code %d, sqlstate \"%s\", "
-			         "message \"%s\"}, expected {%d, \"2200H\", \"%s\"}", i,
-			         x->limit_err.code, x->limit_err.sqlstate, x->limit_err.message,
+			snprintf(why, whylen,
+			         "thread %d: limit error {code %d, sqlstate \"%s\", "
+			         "message \"%s\"}, expected {%d, \"2200H\", \"%s\"}",
+			         i, x->limit_err.code, x->limit_err.sqlstate, x->limit_err.message,
 			         dir > 0 ? NUMSEQ_EMAXVALUE : NUMSEQ_EMINVALUE, expect_msg);
 			ok = false;
 		} else if (x->limit_errs != proto.hammer + 1) {
@@ -164,9 +166,11 @@ static bool race_once(const stress_case_t *c, numseq_t *s, stress_model_t *m,
 		bool called = false;
 		int rc = numseq_read(s, &L, &called);
 		if (rc != NUMSEQ_OK || L != m->last || called != m->called) {
-			snprintf(why, whylen, "after the race numseq_read gave rc %d (%lld, %s), "
-			         "expected (%lld, %s)", rc, STRESS_LL(L), called ? "true" : "false",
-			         STRESS_LL(m->last), m->called ? "true" : "false");
+			snprintf(why, whylen,
+			         "after the race numseq_read gave rc %d (%lld, %s), "
+			         "expected (%lld, %s)",
+			         rc, STRESS_LL(L), called ? "true" : "false", STRESS_LL(m->last),
+			         m->called ? "true" : "false");
 			ok = false;
 		}
 	}
@@ -174,8 +178,10 @@ static bool race_once(const stress_case_t *c, numseq_t *s, stress_model_t *m,
 		int64_t v = 0;
 		int rc = numseq_nextval(s, &v, NULL);
 		if (rc != (dir > 0 ? NUMSEQ_EMAXVALUE : NUMSEQ_EMINVALUE)) {
-			snprintf(why, whylen, "after the race the main thread's nextval gave rc %d "
-			         "value %lld, expected the limit error", rc, STRESS_LL(v));
+			snprintf(why, whylen,
+			         "after the race the main thread's nextval gave rc %d "
+			         "value %lld, expected the limit error",
+			         rc, STRESS_LL(v));
 			ok = false;
 		}
 	}
@@ -192,7 +198,8 @@ static bool options_match(numseq_t *s, const stress_model_t *m, char *why, size_
 	int rc = numseq_get_options(s, &o);
 	if (rc != NUMSEQ_OK || o.minvalue != m->min || o.maxvalue != m->max ||
 	    o.increment != m->inc || o.cycle != m->cycle) {
-		snprintf(why, whylen, "numseq_get_options rc %d: min %lld max %lld inc %lld "
+		snprintf(why, whylen,
+		         "numseq_get_options rc %d: min %lld max %lld inc %lld "
 		         "cycle %d; the test expected min %lld max %lld inc %lld cycle %d",
 		         rc, STRESS_LL(o.minvalue), STRESS_LL(o.maxvalue), STRESS_LL(o.increment),
 		         (int)o.cycle, STRESS_LL(m->min), STRESS_LL(m->max), STRESS_LL(m->inc),
@@ -231,14 +238,14 @@ void stress_run_case(const stress_case_t *c)
 	const char *phase = "fresh";
 	char desc[160];
 
-#define RACE()                                                                   \
+#define RACE()                                                                       \
 	do {                                                                         \
-		bool ok_ = race_once(c, s, &m, &rng, &rep, why, sizeof why);             \
-		races++;                                                                 \
-		values += rep.values;                                                    \
-		calls += rep.calls;                                                      \
-		STRESS_CHECK(ok_, cs, "%s: race %llu (%s, %d threads): %s", c->name,      \
-		             STRESS_LLU(races), phase, rep.threads, why);                \
+		bool ok_ = race_once(c, s, &m, &rng, &rep, why, sizeof why);         \
+		races++;                                                             \
+		values += rep.values;                                                \
+		calls += rep.calls;                                                  \
+		STRESS_CHECK(ok_, cs, "%s: race %llu (%s, %d threads): %s", c->name, \
+		             STRESS_LLU(races), phase, rep.threads, why);            \
 	} while (0)
 
 	RACE();
@@ -248,7 +255,8 @@ void stress_run_case(const stress_case_t *c)
 		int64_t v = near_end(&m, &rng, c->window);
 		bool is_called = stress_rng_below(&rng, 2) != 0;
 		rc = numseq_setval(s, v, is_called, &err);
-		STRESS_CHECK(rc == NUMSEQ_OK, cs, "setval(%lld): rc %d %s", STRESS_LL(v), rc, err.message);
+		STRESS_CHECK(rc == NUMSEQ_OK, cs, "setval(%lld): rc %d %s", STRESS_LL(v), rc,
+		             err.message);
 		m.last = v;
 		m.called = is_called;
 		snprintf(desc, sizeof desc, "after setval(%lld, %s)", STRESS_LL(v),
@@ -325,10 +333,11 @@ void stress_run_case(const stress_case_t *c)
 			m.min = a.minvalue;
 		}
 		rc = numseq_alter(s, &a, &err);
-		STRESS_CHECK(rc == NUMSEQ_OK, cs, "alter (extend bound): rc %d %s", rc, err.message);
+		STRESS_CHECK(rc == NUMSEQ_OK, cs, "alter (extend bound): rc %d %s", rc,
+		             err.message);
 		STRESS_CHECK(options_match(s, &m, why, sizeof why), cs, "after alter: %s", why);
-		snprintf(desc, sizeof desc, "after ALTER %s %lld", m.inc > 0 ? "MAXVALUE" : "MINVALUE",
-		         STRESS_LL(m.inc > 0 ? m.max : m.min));
+		snprintf(desc, sizeof desc, "after ALTER %s %lld",
+		         m.inc > 0 ? "MAXVALUE" : "MINVALUE", STRESS_LL(m.inc > 0 ? m.max : m.min));
 		phase = desc;
 		RACE();
 	}
@@ -343,10 +352,11 @@ void stress_run_case(const stress_case_t *c)
 		 * about values/rebase_at times: insist on half of that, to know the
 		 * rebases this case is about really happened */
 		uint64_t want = values / c->rebase_at / 2;
-		STRESS_CHECK(epochs >= want, cs, "%s: %llu epochs after %llu values with "
-		             "rebase_at %llu; expected at least %llu rebases", c->name,
-		             STRESS_LLU(epochs), STRESS_LLU(values), STRESS_LLU(c->rebase_at),
-		             STRESS_LLU(want));
+		STRESS_CHECK(epochs >= want, cs,
+		             "%s: %llu epochs after %llu values with "
+		             "rebase_at %llu; expected at least %llu rebases",
+		             c->name, STRESS_LLU(epochs), STRESS_LLU(values),
+		             STRESS_LLU(c->rebase_at), STRESS_LLU(want));
 	}
 	fflush(stdout);
 	rc = numseq_destroy(&s);
@@ -367,8 +377,10 @@ static bool cycle_race(const stress_cycle_case_t *c, numseq_t *s, stress_model_t
 	}
 	stress_sort(want.v, want.n);
 	if (want.n != c->n) {
-		snprintf(why, whylen, "case error: the model reaches its limit after %zu of "
-		         "%llu values", want.n, STRESS_LLU(c->n));
+		snprintf(why, whylen,
+		         "case error: the model reaches its limit after %zu of "
+		         "%llu values",
+		         want.n, STRESS_LLU(c->n));
 		stress_vec_free(&want);
 		return false;
 	}
@@ -415,8 +427,8 @@ static bool cycle_race(const stress_cycle_case_t *c, numseq_t *s, stress_model_t
 		t[i].quota = q;
 	}
 	int created = 0;
-	bool ok = stress_spawn(tids, threads, stress_taker_main, t, sizeof *t, &created,
-	                       why, whylen);
+	bool ok = stress_spawn(tids, threads, stress_taker_main, t, sizeof *t, &created, why,
+	                       whylen);
 	if (ok)
 		stress_gate_open(&gate);
 	else
@@ -442,9 +454,10 @@ static bool cycle_race(const stress_cycle_case_t *c, numseq_t *s, stress_model_t
 			while (j < got.n && got.v[j] == got.v[i])
 				j++;
 			if (j - i != c->laps) {
-				snprintf(why, whylen, "value %lld handed out %zu time(s) in %llu "
-				         "complete laps (%zu values in all)", STRESS_LL(got.v[i]), j - i,
-				         STRESS_LLU(c->laps), got.n);
+				snprintf(why, whylen,
+				         "value %lld handed out %zu time(s) in %llu "
+				         "complete laps (%zu values in all)",
+				         STRESS_LL(got.v[i]), j - i, STRESS_LLU(c->laps), got.n);
 				ok = false;
 			}
 			distinct++;
@@ -463,9 +476,11 @@ static bool cycle_race(const stress_cycle_case_t *c, numseq_t *s, stress_model_t
 		bool called = false;
 		int rc = numseq_read(s, &L, &called);
 		if (rc != NUMSEQ_OK || L != m->last || called != m->called) {
-			snprintf(why, whylen, "after the race numseq_read gave rc %d (%lld, %s), "
-			         "expected (%lld, %s)", rc, STRESS_LL(L), called ? "true" : "false",
-			         STRESS_LL(m->last), m->called ? "true" : "false");
+			snprintf(why, whylen,
+			         "after the race numseq_read gave rc %d (%lld, %s), "
+			         "expected (%lld, %s)",
+			         rc, STRESS_LL(L), called ? "true" : "false", STRESS_LL(m->last),
+			         m->called ? "true" : "false");
 			ok = false;
 		}
 	}
@@ -504,9 +519,8 @@ void stress_run_cycle_case(const stress_cycle_case_t *c)
 	for (uint64_t r = 0; r < races; r++) {
 		int threads = 0;
 		bool ok = cycle_race(c, s, &m, &rng, &threads, why, sizeof why);
-		STRESS_CHECK(ok, cs, "%s: race %llu of %llu (%d threads, %llu values): %s",
-		             c->name, STRESS_LLU(r + 1), STRESS_LLU(races), threads,
-		             STRESS_LLU(c->n), why);
+		STRESS_CHECK(ok, cs, "%s: race %llu of %llu (%d threads, %llu values): %s", c->name,
+		             STRESS_LLU(r + 1), STRESS_LLU(races), threads, STRESS_LLU(c->n), why);
 	}
 	printf("[stress]   %-28s %llu races of %llu values, %llu epochs, %.2f s\n", c->name,
 	       STRESS_LLU(races), STRESS_LLU(c->n), STRESS_LLU(numseq__epoch(s)),

@@ -42,8 +42,10 @@ double stress_scale(void)
 			char *end = NULL;
 			x = strtod(e, &end);
 			if (end == e || !(x > 0)) {
-				fprintf(stderr, "[stress] NUMSEQ_STRESS_SCALE=\"%s\" is not a "
-				        "positive number; using 1.0\n", e);
+				fprintf(stderr,
+				        "[stress] NUMSEQ_STRESS_SCALE=\"%s\" is not a "
+				        "positive number; using 1.0\n",
+				        e);
 				x = 1.0;
 			}
 		}
@@ -108,8 +110,8 @@ uint64_t stress_case_seed(const char *case_name)
 	uint64_t cs = splitmix(&x);
 	stress_case = case_name;
 	clock_gettime(CLOCK_MONOTONIC, &stress_case_t0);
-	printf("[stress] case %-28s seed %llu  scale %g\n", case_name,
-	       STRESS_LLU(stress_seed()), stress_scale());
+	printf("[stress] case %-28s seed %llu  scale %g\n", case_name, STRESS_LLU(stress_seed()),
+	       stress_scale());
 	fflush(stdout);
 	return cs;
 }
@@ -118,8 +120,8 @@ void stress_banner(const char *program)
 {
 	const char *slash = strrchr(program, '/');
 	stress_prog = slash ? slash + 1 : program;
-	printf("[stress] %s: NUMSEQ_SEED=%llu NUMSEQ_STRESS_SCALE=%g (numseq %s)\n",
-	       stress_prog, STRESS_LLU(stress_seed()), stress_scale(), numseq_version());
+	printf("[stress] %s: NUMSEQ_SEED=%llu NUMSEQ_STRESS_SCALE=%g (numseq %s)\n", stress_prog,
+	       STRESS_LLU(stress_seed()), stress_scale(), numseq_version());
 	printf("[stress] replay: NUMSEQ_SEED=%llu NUMSEQ_STRESS_SCALE=%g ./%s [test_<case>]\n",
 	       STRESS_LLU(stress_seed()), stress_scale(), stress_prog);
 	fflush(stdout);
@@ -130,9 +132,8 @@ void stress_print_fail_context(uint64_t case_seed)
 	fprintf(stderr,
 	        "[stress] FAILED in case %s (case seed %llu)\n"
 	        "[stress] reproduce: NUMSEQ_SEED=%llu NUMSEQ_STRESS_SCALE=%g ./%s test_%s\n",
-	        stress_case ? stress_case : "?", STRESS_LLU(case_seed),
-	        STRESS_LLU(stress_seed()), stress_scale(), stress_prog,
-	        stress_case ? stress_case : "*");
+	        stress_case ? stress_case : "?", STRESS_LLU(case_seed), STRESS_LLU(stress_seed()),
+	        stress_scale(), stress_prog, stress_case ? stress_case : "*");
 	fflush(stderr);
 }
 
@@ -314,8 +315,7 @@ static size_t run_len(const int64_t *v, size_t n, size_t i)
 	return j - i;
 }
 
-bool stress_check_multiset(const int64_t *got, size_t ngot,
-                           const int64_t *want, size_t nwant,
+bool stress_check_multiset(const int64_t *got, size_t ngot, const int64_t *want, size_t nwant,
                            char *why, size_t whylen)
 {
 	size_t i = 0, j = 0;
@@ -349,8 +349,7 @@ bool stress_check_multiset(const int64_t *got, size_t ngot,
 	return true;
 }
 
-bool stress_check_subset(const int64_t *got, size_t ngot,
-                         const int64_t *want, size_t nwant,
+bool stress_check_subset(const int64_t *got, size_t ngot, const int64_t *want, size_t nwant,
                          char *why, size_t whylen)
 {
 	size_t j = 0;
@@ -360,7 +359,8 @@ bool stress_check_subset(const int64_t *got, size_t ngot,
 			j++;
 		size_t cw = (j < nwant && want[j] == got[i]) ? run_len(want, nwant, j) : 0;
 		if (cg > cw) {
-			snprintf(why, whylen, "value %lld handed out %zu time(s), at most %zu allowed",
+			snprintf(why, whylen,
+			         "value %lld handed out %zu time(s), at most %zu allowed",
 			         STRESS_LL(got[i]), cg, cw);
 			return false;
 		}
@@ -410,8 +410,7 @@ void stress_floor_raise(stress_floor_t *f, int64_t v)
 		return;
 	uint64_t cur = atomic_load_explicit(&f->key1, memory_order_relaxed);
 	while (cur < k1 &&
-	       !atomic_compare_exchange_weak_explicit(&f->key1, &cur, k1,
-	                                              memory_order_seq_cst,
+	       !atomic_compare_exchange_weak_explicit(&f->key1, &cur, k1, memory_order_seq_cst,
 	                                              memory_order_relaxed)) {
 	}
 }
@@ -474,8 +473,8 @@ bool stress_gate_pass(stress_gate_t *g)
 	return true;
 }
 
-bool stress_spawn(pthread_t *tids, int n, void *(*fn)(void *), void *args,
-                  size_t stride, int *created, char *why, size_t whylen)
+bool stress_spawn(pthread_t *tids, int n, void *(*fn)(void *), void *args, size_t stride,
+                  int *created, char *why, size_t whylen)
 {
 	*created = 0;
 	for (int i = 0; i < n; i++) {
@@ -635,12 +634,14 @@ static void taker_body(stress_taker_t *t)
 			if (rc == NUMSEQ_OK) {
 				t->bulk_calls++;
 				count = b.count;
-				if (b.count == 0 || b.count > k || (t->inc != 0 && b.step != t->inc)) {
+				if (b.count == 0 || b.count > k ||
+				    (t->inc != 0 && b.step != t->inc)) {
 					if (t->bad_blocks++ == 0)
-						snprintf(t->bad_block_msg, sizeof t->bad_block_msg,
-						         "nextval_n(k=%llu) gave {first %lld, step %lld, count %llu}",
-						         STRESS_LLU(k), STRESS_LL(b.first), STRESS_LL(b.step),
-						         STRESS_LLU(b.count));
+						snprintf(
+							t->bad_block_msg, sizeof t->bad_block_msg,
+							"nextval_n(k=%llu) gave {first %lld, step %lld, count %llu}",
+							STRESS_LLU(k), STRESS_LL(b.first),
+							STRESS_LL(b.step), STRESS_LLU(b.count));
 					if (count > k)
 						count = k;
 				}
@@ -669,7 +670,8 @@ static void taker_body(stress_taker_t *t)
 			if (t->floor != NULL && t->floor_band != 0) {
 				int64_t bf = (int64_t)(((uint64_t)first - 1) / t->floor_band);
 				int64_t bl = (int64_t)(((uint64_t)last - 1) / t->floor_band);
-				if (!stress_floor_reached(t->floor, f1, bf) && t->floor_violations++ == 0) {
+				if (!stress_floor_reached(t->floor, f1, bf) &&
+				    t->floor_violations++ == 0) {
 					t->floor_v = first;
 					t->floor_f = (int64_t)(((f1 - 1) ^ (1ull << 63)));
 				}
@@ -692,14 +694,18 @@ static void taker_body(stress_taker_t *t)
 				int64_t c = 0;
 				int crc = numseq_currval(t->s, &c, NULL);
 				if (crc != NUMSEQ_OK || c != last)
-					session_bad(t, "after %s returned %lld, currval gave rc %d value %lld",
-					            bulk ? "nextval_n" : "nextval", STRESS_LL(last), crc,
-					            STRESS_LL(c));
+					session_bad(
+						t,
+						"after %s returned %lld, currval gave rc %d value %lld",
+						bulk ? "nextval_n" : "nextval", STRESS_LL(last),
+						crc, STRESS_LL(c));
 				if (!bulk) {
 					int lrc = numseq_lastval(&c, NULL);
 					if (lrc != NUMSEQ_OK || c != last)
-						session_bad(t, "after nextval returned %lld, lastval gave rc %d value %lld",
-						            STRESS_LL(last), lrc, STRESS_LL(c));
+						session_bad(
+							t,
+							"after nextval returned %lld, lastval gave rc %d value %lld",
+							STRESS_LL(last), lrc, STRESS_LL(c));
 				}
 			}
 			have_cur = true;
@@ -732,8 +738,8 @@ static void taker_body(stress_taker_t *t)
 		/* Anything else is unexpected: record it and stop this thread. */
 		t->other_code = rc;
 		snprintf(t->other_msg, sizeof t->other_msg, "%s: rc %d (%s) [%s] %s",
-		         bulk ? "nextval_n" : "nextval", rc, numseq_strerror(rc),
-		         err.sqlstate, err.message);
+		         bulk ? "nextval_n" : "nextval", rc, numseq_strerror(rc), err.sqlstate,
+		         err.message);
 		break;
 	}
 }
@@ -772,14 +778,18 @@ void *stress_monitor_main(void *arg)
 			monitor_bad(m, "numseq_read: last_value %lld outside [%lld, %lld]",
 			            STRESS_LL(L), STRESS_LL(m->min), STRESS_LL(m->max));
 		if (have && prev_called && !called)
-			monitor_bad(m, "numseq_read: is_called went back to false (last_value %lld "
-			            "after %lld)", STRESS_LL(L), STRESS_LL(prev));
+			monitor_bad(m,
+			            "numseq_read: is_called went back to false (last_value %lld "
+			            "after %lld)",
+			            STRESS_LL(L), STRESS_LL(prev));
 		if (have && prev_called && called && (m->dir >= 0 ? L < prev : L > prev))
 			monitor_bad(m, "numseq_read: last_value went backwards: %lld after %lld",
 			            STRESS_LL(L), STRESS_LL(prev));
 		if (m->floor != NULL && called && !stress_floor_reached(m->floor, f1, L))
-			monitor_bad(m, "numseq_read: not linearizable: last_value %lld, but a "
-			            "value beyond it had already been returned", STRESS_LL(L));
+			monitor_bad(m,
+			            "numseq_read: not linearizable: last_value %lld, but a "
+			            "value beyond it had already been returned",
+			            STRESS_LL(L));
 		if (m->floor != NULL && !called && f1 != 0)
 			monitor_bad(m, "numseq_read: is_called false after values were returned");
 		if (m->floor != NULL && called)
@@ -791,9 +801,8 @@ void *stress_monitor_main(void *arg)
 	return NULL;
 }
 
-stress_taker_t *stress_race(const stress_taker_t *proto, int nthreads,
-                            uint64_t seed, stress_monitor_t *mon,
-                            char *why, size_t whylen)
+stress_taker_t *stress_race(const stress_taker_t *proto, int nthreads, uint64_t seed,
+                            stress_monitor_t *mon, char *why, size_t whylen)
 {
 	stress_taker_t *t = calloc((size_t)nthreads, sizeof *t);
 	pthread_t *tids = calloc((size_t)nthreads + 1, sizeof *tids);
@@ -815,13 +824,13 @@ stress_taker_t *stress_race(const stress_taker_t *proto, int nthreads,
 		t[i].seed = stress_rng_next(&rng);
 	}
 	int created = 0, mon_created = 0;
-	bool ok = stress_spawn(tids, nthreads, stress_taker_main, t, sizeof *t,
-	                       &created, why, whylen);
+	bool ok = stress_spawn(tids, nthreads, stress_taker_main, t, sizeof *t, &created, why,
+	                       whylen);
 	if (ok && mon != NULL) {
 		mon->gate = &gate;
 		atomic_init(&mon->done, false);
-		ok = stress_spawn(&tids[nthreads], 1, stress_monitor_main, mon, 0,
-		                  &mon_created, why, whylen);
+		ok = stress_spawn(&tids[nthreads], 1, stress_monitor_main, mon, 0, &mon_created,
+		                  why, whylen);
 	}
 	if (ok)
 		stress_gate_open(&gate);
@@ -888,23 +897,24 @@ bool stress_takers_clean(const stress_taker_t *t, int n, char *why, size_t whyle
 			snprintf(why, whylen,
 			         "thread %d: %llu success(es) after the sequence reported its "
 			         "limit (first value %lld); a NO CYCLE sequence without writers "
-			         "must stay exhausted", i, STRESS_LLU(x->ok_after_limit),
-			         STRESS_LL(x->ok_after_limit_v));
+			         "must stay exhausted",
+			         i, STRESS_LLU(x->ok_after_limit), STRESS_LL(x->ok_after_limit_v));
 			return false;
 		}
 		if (x->monotone_violations) {
 			snprintf(why, whylen,
 			         "thread %d: its own values went backwards %llu time(s), first "
-			         "%lld after %lld", i, STRESS_LLU(x->monotone_violations),
-			         STRESS_LL(x->mono_v), STRESS_LL(x->mono_prev));
+			         "%lld after %lld",
+			         i, STRESS_LLU(x->monotone_violations), STRESS_LL(x->mono_v),
+			         STRESS_LL(x->mono_prev));
 			return false;
 		}
 		if (x->floor_violations && x->floor_band) {
 			snprintf(why, whylen,
 			         "thread %d: not linearizable: %llu value(s) from an older band; "
 			         "first: %lld (band %lld) after a value of band %lld had already "
-			         "been returned", i, STRESS_LLU(x->floor_violations),
-			         STRESS_LL(x->floor_v),
+			         "been returned",
+			         i, STRESS_LLU(x->floor_violations), STRESS_LL(x->floor_v),
 			         STRESS_LL(((uint64_t)x->floor_v - 1) / x->floor_band),
 			         STRESS_LL(x->floor_f));
 			return false;
@@ -913,8 +923,8 @@ bool stress_takers_clean(const stress_taker_t *t, int n, char *why, size_t whyle
 			snprintf(why, whylen,
 			         "thread %d: not linearizable: %llu value(s) not beyond a value "
 			         "another call had already completed with; first: got %lld "
-			         "after %lld had been returned", i,
-			         STRESS_LLU(x->floor_violations), STRESS_LL(x->floor_v),
+			         "after %lld had been returned",
+			         i, STRESS_LLU(x->floor_violations), STRESS_LL(x->floor_v),
 			         STRESS_LL(x->floor_f));
 			return false;
 		}
@@ -924,8 +934,10 @@ bool stress_takers_clean(const stress_taker_t *t, int n, char *why, size_t whyle
 			return false;
 		}
 		if (x->limit_changed_currval) {
-			snprintf(why, whylen, "thread %d: a failed nextval changed currval "
-			         "(%llu time(s))", i, STRESS_LLU(x->limit_changed_currval));
+			snprintf(why, whylen,
+			         "thread %d: a failed nextval changed currval "
+			         "(%llu time(s))",
+			         i, STRESS_LLU(x->limit_changed_currval));
 			return false;
 		}
 	}

@@ -72,7 +72,7 @@ typedef struct stress_vec {
 	int64_t *v;
 	size_t n;
 	size_t cap;
-	bool oom;   /* a push failed: the record is incomplete */
+	bool oom; /* a push failed: the record is incomplete */
 } stress_vec_t;
 
 void stress_vec_reserve(stress_vec_t *a, size_t cap);
@@ -112,14 +112,11 @@ size_t stress_model_take(stress_model_t *m, size_t n, stress_vec_t *a);
  * Each check returns true when it holds, otherwise false with a precise
  * description in why (first offending value and its counts).
  */
-bool stress_check_multiset(const int64_t *got, size_t ngot,
-                           const int64_t *want, size_t nwant,
+bool stress_check_multiset(const int64_t *got, size_t ngot, const int64_t *want, size_t nwant,
                            char *why, size_t whylen);
-bool stress_check_subset(const int64_t *got, size_t ngot,
-                         const int64_t *want, size_t nwant,
+bool stress_check_subset(const int64_t *got, size_t ngot, const int64_t *want, size_t nwant,
                          char *why, size_t whylen);
-bool stress_check_distinct(const int64_t *sorted, size_t n,
-                           char *why, size_t whylen);
+bool stress_check_distinct(const int64_t *sorted, size_t n, char *why, size_t whylen);
 
 /* ----------------------------------------------------- linearizability */
 
@@ -134,7 +131,7 @@ bool stress_check_distinct(const int64_t *sorted, size_t n,
  */
 typedef struct stress_floor {
 	_Atomic uint64_t key1;
-	int dir;                     /* +1 ascending, -1 descending */
+	int dir; /* +1 ascending, -1 descending */
 } stress_floor_t;
 
 void stress_floor_init(stress_floor_t *f, int dir);
@@ -154,51 +151,51 @@ bool stress_floor_reached(const stress_floor_t *f, uint64_t f1, int64_t v);
 typedef struct stress_taker {
 	/* configuration */
 	numseq_t *s;
-	struct stress_gate *gate;    /* passed before the first call (optional) */
+	struct stress_gate *gate; /* passed before the first call (optional) */
 	int idx;
 	uint64_t seed;
-	int dir;                  /* +1 / -1: which limit code is expected */
-	int64_t inc;              /* the INCREMENT blocks must carry (0 = any) */
-	uint64_t quota;           /* values to take; 0 = until the limit */
-	uint64_t max_calls;       /* stop after this many calls (0 = no cap) */
-	uint64_t hammer;          /* calls after the first limit error */
-	unsigned bulk_pct;        /* share of calls that use nextval_n */
-	uint64_t bulk_max;        /* k of nextval_n is 1..bulk_max */
-	unsigned discard_pct;     /* in tenths of a percent: numseq_discard */
-	bool limit_is_error;      /* a limit error is unexpected (CYCLE) */
-	bool cached;              /* CACHE > 1: a limit error from nextval_n
+	int dir;                      /* +1 / -1: which limit code is expected */
+	int64_t inc;                  /* the INCREMENT blocks must carry (0 = any) */
+	uint64_t quota;               /* values to take; 0 = until the limit */
+	uint64_t max_calls;           /* stop after this many calls (0 = no cap) */
+	uint64_t hammer;              /* calls after the first limit error */
+	unsigned bulk_pct;            /* share of calls that use nextval_n */
+	uint64_t bulk_max;            /* k of nextval_n is 1..bulk_max */
+	unsigned discard_pct;         /* in tenths of a percent: numseq_discard */
+	bool limit_is_error;          /* a limit error is unexpected (CYCLE) */
+	bool cached;                  /* CACHE > 1: a limit error from nextval_n
 	                           * does not mean this thread is done (its
 	                           * cached values come first for nextval) */
-	bool check_session;       /* currval/lastval after each call */
-	bool check_monotone;      /* own values strictly monotone in dir */
-	stress_floor_t *floor;    /* linearizability-lite, or NULL */
-	uint64_t floor_band;      /* nonzero: the floor holds band numbers,
+	bool check_session;           /* currval/lastval after each call */
+	bool check_monotone;          /* own values strictly monotone in dir */
+	stress_floor_t *floor;        /* linearizability-lite, or NULL */
+	uint64_t floor_band;          /* nonzero: the floor holds band numbers,
 	                           * (v - 1) / floor_band, and a later call must
 	                           * reach (not pass) the band of an earlier one */
-	bool floor_check_only;    /* only check the floor; someone else (a
+	bool floor_check_only;        /* only check the floor; someone else (a
 	                           * writer) raises it */
-	_Atomic uint64_t *progress; /* += values taken (optional) */
+	_Atomic uint64_t *progress;   /* += values taken (optional) */
 	_Atomic uint64_t *pace_limit; /* with progress: wait (yield) while
 	                             * *progress >= *pace_limit, so that a
 	                             * writer keeps up (optional) */
-	atomic_bool *stop;        /* stop early when set (optional) */
-	_Atomic int *alive;       /* decremented when the thread ends (optional) */
+	atomic_bool *stop;            /* stop early when set (optional) */
+	_Atomic int *alive;           /* decremented when the thread ends (optional) */
 
 	/* results */
 	stress_vec_t vals;
 	uint64_t calls, bulk_calls;
-	uint64_t limit_errs;       /* from the exhausting call on */
-	uint64_t soft_limit_errs;  /* nextval_n limit errors before that (cached) */
-	uint64_t ok_after_limit;   /* successes after the first limit error */
+	uint64_t limit_errs;      /* from the exhausting call on */
+	uint64_t soft_limit_errs; /* nextval_n limit errors before that (cached) */
+	uint64_t ok_after_limit;  /* successes after the first limit error */
 	int64_t ok_after_limit_v;
-	int other_code;            /* first unexpected return code (0 none) */
+	int other_code; /* first unexpected return code (0 none) */
 	char other_msg[NUMSEQ_MSG_MAX + 200];
 	bool have_limit_err;
-	numseq_error_t limit_err;  /* the first limit error */
-	uint64_t bad_blocks;       /* count 0 or > k, or wrong step */
+	numseq_error_t limit_err; /* the first limit error */
+	uint64_t bad_blocks;      /* count 0 or > k, or wrong step */
 	char bad_block_msg[160];
 	uint64_t floor_violations;
-	int64_t floor_v, floor_f;  /* first violation: value, floor value */
+	int64_t floor_v, floor_f; /* first violation: value, floor value */
 	uint64_t session_violations;
 	char session_msg[160];
 	uint64_t monotone_violations;
@@ -218,8 +215,8 @@ void *stress_taker_main(void *arg);
 typedef struct stress_gate {
 	pthread_mutex_t m;
 	pthread_cond_t c;
-	int state;               /* 0 closed, 1 open, -1 aborted */
-	pthread_barrier_t b;     /* the threads only, not the main thread */
+	int state;           /* 0 closed, 1 open, -1 aborted */
+	pthread_barrier_t b; /* the threads only, not the main thread */
 } stress_gate_t;
 
 void stress_gate_init(stress_gate_t *g, unsigned nthreads);
@@ -231,8 +228,8 @@ bool stress_gate_pass(stress_gate_t *g);
 
 /* Creates n threads running fn(args + i*stride); *created counts those
  * started.  false with a message (errno text) if pthread_create failed. */
-bool stress_spawn(pthread_t *tids, int n, void *(*fn)(void *), void *args,
-                  size_t stride, int *created, char *why, size_t whylen);
+bool stress_spawn(pthread_t *tids, int n, void *(*fn)(void *), void *args, size_t stride,
+                  int *created, char *why, size_t whylen);
 
 /*
  * Races nthreads takers on s: sets them up from proto (s, dir, inc, quota,
@@ -241,9 +238,8 @@ bool stress_spawn(pthread_t *tids, int n, void *(*fn)(void *), void *args,
  * threads could not be created (why says so).
  */
 typedef struct stress_monitor stress_monitor_t;
-stress_taker_t *stress_race(const stress_taker_t *proto, int nthreads,
-                            uint64_t seed, stress_monitor_t *mon,
-                            char *why, size_t whylen);
+stress_taker_t *stress_race(const stress_taker_t *proto, int nthreads, uint64_t seed,
+                            stress_monitor_t *mon, char *why, size_t whylen);
 void stress_takers_free(stress_taker_t *t, int n);
 
 /* Concatenates all takers' values, sorted. */
@@ -272,8 +268,8 @@ typedef struct stress_staller {
 	/* configuration */
 	pthread_t *targets;
 	int ntargets;
-	unsigned weight0;        /* percent of signals that go to targets[0] */
-	unsigned period_us;      /* pause between two signals (0..2x, random) */
+	unsigned weight0;   /* percent of signals that go to targets[0] */
+	unsigned period_us; /* pause between two signals (0..2x, random) */
 	unsigned max_stall_us;
 	uint64_t seed;
 	atomic_bool stop;
@@ -295,7 +291,7 @@ void *stress_staller_main(void *arg);
 struct stress_monitor {
 	/* configuration */
 	numseq_t *s;
-	stress_floor_t *floor;    /* NULL with CACHE > 1 */
+	stress_floor_t *floor; /* NULL with CACHE > 1 */
 	int dir;
 	int64_t min, max;
 	stress_gate_t *gate;
@@ -319,20 +315,20 @@ void *stress_monitor_main(void *arg);
  * bound): if the hammering made the counter drift, the next race shows it.
  */
 typedef struct stress_case {
-	const char *name;          /* also the cmocka/case name */
-	numseq_options_t opt;      /* CREATE options (name is set from .name) */
+	const char *name;     /* also the cmocka/case name */
+	numseq_options_t opt; /* CREATE options (name is set from .name) */
 	int threads_lo, threads_hi;
-	uint64_t hammer;           /* calls per thread after the limit (scaled) */
+	uint64_t hammer; /* calls per thread after the limit (scaled) */
 	unsigned bulk_pct;
 	uint64_t bulk_max;
-	unsigned discard_pct;      /* tenths of a percent (CACHE: loses values) */
-	bool big;                  /* phases: fresh, setval mid, restart, extend */
-	uint64_t rounds;           /* random-move rounds (scaled) */
-	uint64_t window;           /* setval targets lie within this many steps of the end */
-	int64_t extend_steps;      /* finally raise MAXVALUE / lower MINVALUE */
-	uint64_t rebase_at;        /* numseq__set_rebase_at (0 = default) */
-	bool expect_rebases;       /* insist that numseq__epoch shows them */
-	bool monitor;              /* a numseq_read monitor thread */
+	unsigned discard_pct; /* tenths of a percent (CACHE: loses values) */
+	bool big;             /* phases: fresh, setval mid, restart, extend */
+	uint64_t rounds;      /* random-move rounds (scaled) */
+	uint64_t window;      /* setval targets lie within this many steps of the end */
+	int64_t extend_steps; /* finally raise MAXVALUE / lower MINVALUE */
+	uint64_t rebase_at;   /* numseq__set_rebase_at (0 = default) */
+	bool expect_rebases;  /* insist that numseq__epoch shows them */
+	bool monitor;         /* a numseq_read monitor thread */
 } stress_case_t;
 
 void stress_run_case(const stress_case_t *c);
@@ -350,13 +346,13 @@ typedef struct stress_cycle_case {
 	const char *name;
 	numseq_options_t opt;
 	int threads_lo, threads_hi;
-	uint64_t n;                /* values in all (already scaled) */
-	uint64_t laps;             /* with exact_laps: the lap count */
+	uint64_t n;    /* values in all (already scaled) */
+	uint64_t laps; /* with exact_laps: the lap count */
 	bool exact_laps;
 	unsigned bulk_pct;
 	uint64_t bulk_max;
 	uint64_t rebase_at;
-	uint64_t races;            /* repeated races from where the last one ended */
+	uint64_t races; /* repeated races from where the last one ended */
 } stress_cycle_case_t;
 
 void stress_run_cycle_case(const stress_cycle_case_t *c);
@@ -364,15 +360,15 @@ void stress_run_cycle_case(const stress_cycle_case_t *c);
 /* ----------------------------------------------------- cmocka helpers */
 
 /* Fails the current cmocka test with the message plus the replay line. */
-#define STRESS_FAIL(case_seed, ...)                                           \
-	do {                                                                      \
-		stress_print_fail_context(case_seed);                                 \
-		fail_msg(__VA_ARGS__);                                                \
+#define STRESS_FAIL(case_seed, ...)                   \
+	do {                                          \
+		stress_print_fail_context(case_seed); \
+		fail_msg(__VA_ARGS__);                \
 	} while (0)
-#define STRESS_CHECK(cond, case_seed, ...)                                    \
-	do {                                                                      \
-		if (!(cond))                                                          \
-			STRESS_FAIL(case_seed, __VA_ARGS__);                              \
+#define STRESS_CHECK(cond, case_seed, ...)                   \
+	do {                                                 \
+		if (!(cond))                                 \
+			STRESS_FAIL(case_seed, __VA_ARGS__); \
 	} while (0)
 
 void stress_print_fail_context(uint64_t case_seed);

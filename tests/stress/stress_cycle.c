@@ -35,10 +35,17 @@ static void test_cycle_100_exact_laps(void **state)
 	uint64_t laps = stress_n(5000, 20);
 	stress_cycle_case_t c = {
 		.name = "cycle_100_exact_laps",
-		.opt = {.set = O_START | O_MIN | O_MAX | O_CYCLE, .start = 1, .minvalue = 1,
-		        .maxvalue = 100, .cycle = true},
-		.threads_lo = 2, .threads_hi = 8, .n = laps * 100, .laps = laps,
-		.exact_laps = true, .races = 2,
+		.opt = {.set = O_START | O_MIN | O_MAX | O_CYCLE,
+	                .start = 1,
+	                .minvalue = 1,
+	                .maxvalue = 100,
+	                .cycle = true},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.n = laps * 100,
+		.laps = laps,
+		.exact_laps = true,
+		.races = 2,
 	};
 	stress_run_cycle_case(&c);
 }
@@ -50,8 +57,15 @@ static void test_cycle_range2(void **state)
 	uint64_t laps = stress_n(200000, 100);
 	stress_cycle_case_t c = {
 		.name = "cycle_range2",
-		.opt = {.set = O_MIN | O_MAX | O_CYCLE, .minvalue = 1, .maxvalue = 2, .cycle = true},
-		.threads_lo = 8, .threads_hi = 8, .n = laps * 2, .laps = laps, .exact_laps = true,
+		.opt = {.set = O_MIN | O_MAX | O_CYCLE,
+	                .minvalue = 1,
+	                .maxvalue = 2,
+	                .cycle = true},
+		.threads_lo = 8,
+		.threads_hi = 8,
+		.n = laps * 2,
+		.laps = laps,
+		.exact_laps = true,
 	};
 	stress_run_cycle_case(&c);
 }
@@ -62,9 +76,15 @@ static void test_cycle_start_mid(void **state)
 	(void)state;
 	stress_cycle_case_t c = {
 		.name = "cycle_start_mid",
-		.opt = {.set = O_START | O_MIN | O_MAX | O_CYCLE, .start = 3, .minvalue = 1,
-		        .maxvalue = 5, .cycle = true},
-		.threads_lo = 2, .threads_hi = 8, .n = stress_n(300001, 101), .races = 3,
+		.opt = {.set = O_START | O_MIN | O_MAX | O_CYCLE,
+	                .start = 3,
+	                .minvalue = 1,
+	                .maxvalue = 5,
+	                .cycle = true},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.n = stress_n(300001, 101),
+		.races = 3,
 	};
 	stress_run_cycle_case(&c);
 }
@@ -75,8 +95,14 @@ static void test_cycle_inc3_max11(void **state)
 	(void)state;
 	stress_cycle_case_t c = {
 		.name = "cycle_inc3_max11",
-		.opt = {.set = O_INC | O_MAX | O_CYCLE, .increment = 3, .maxvalue = 11, .cycle = true},
-		.threads_lo = 2, .threads_hi = 8, .n = stress_n(300003, 103), .races = 3,
+		.opt = {.set = O_INC | O_MAX | O_CYCLE,
+	                .increment = 3,
+	                .maxvalue = 11,
+	                .cycle = true},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.n = stress_n(300003, 103),
+		.races = 3,
 	};
 	stress_run_cycle_case(&c);
 }
@@ -87,9 +113,15 @@ static void test_cycle_desc_inc7(void **state)
 	(void)state;
 	stress_cycle_case_t c = {
 		.name = "cycle_desc_inc7",
-		.opt = {.set = O_INC | O_MIN | O_MAX | O_CYCLE, .increment = -7, .minvalue = -50,
-		        .maxvalue = 0, .cycle = true},
-		.threads_lo = 2, .threads_hi = 8, .n = stress_n(400000, 100), .races = 2,
+		.opt = {.set = O_INC | O_MIN | O_MAX | O_CYCLE,
+	                .increment = -7,
+	                .minvalue = -50,
+	                .maxvalue = 0,
+	                .cycle = true},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.n = stress_n(400000, 100),
+		.races = 2,
 	};
 	stress_run_cycle_case(&c);
 }
@@ -100,10 +132,16 @@ static void test_cycle_inc100_range10(void **state)
 	(void)state;
 	stress_cycle_case_t c = {
 		.name = "cycle_inc100_range10",
-		.opt = {.set = O_INC | O_MIN | O_MAX | O_CYCLE, .increment = 100, .minvalue = 1,
-		        .maxvalue = 10, .cycle = true},
-		.threads_lo = 2, .threads_hi = 8, .n = stress_n(200000, 100),
-		.laps = stress_n(200000, 100), .exact_laps = true,
+		.opt = {.set = O_INC | O_MIN | O_MAX | O_CYCLE,
+	                .increment = 100,
+	                .minvalue = 1,
+	                .maxvalue = 10,
+	                .cycle = true},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.n = stress_n(200000, 100),
+		.laps = stress_n(200000, 100),
+		.exact_laps = true,
 	};
 	stress_run_cycle_case(&c);
 }
@@ -113,10 +151,16 @@ static void test_cycle_inc_minus100_range10(void **state)
 	(void)state;
 	stress_cycle_case_t c = {
 		.name = "cycle_inc_minus100_range10",
-		.opt = {.set = O_INC | O_MIN | O_MAX | O_CYCLE, .increment = -100, .minvalue = 1,
-		        .maxvalue = 10, .cycle = true},
-		.threads_lo = 2, .threads_hi = 8, .n = stress_n(200000, 100),
-		.laps = stress_n(200000, 100), .exact_laps = true,
+		.opt = {.set = O_INC | O_MIN | O_MAX | O_CYCLE,
+	                .increment = -100,
+	                .minvalue = 1,
+	                .maxvalue = 10,
+	                .cycle = true},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.n = stress_n(200000, 100),
+		.laps = stress_n(200000, 100),
+		.exact_laps = true,
 	};
 	stress_run_cycle_case(&c);
 }
@@ -127,10 +171,16 @@ static void test_cycle_full_int64_inc_max(void **state)
 	(void)state;
 	stress_cycle_case_t c = {
 		.name = "cycle_full_int64_inc_max",
-		.opt = {.set = O_START | O_INC | O_MIN | O_MAX | O_CYCLE, .start = 0,
-		        .increment = INT64_MAX, .minvalue = INT64_MIN, .maxvalue = INT64_MAX,
-		        .cycle = true},
-		.threads_lo = 2, .threads_hi = 8, .n = stress_n(300000, 100), .races = 2,
+		.opt = {.set = O_START | O_INC | O_MIN | O_MAX | O_CYCLE,
+	                .start = 0,
+	                .increment = INT64_MAX,
+	                .minvalue = INT64_MIN,
+	                .maxvalue = INT64_MAX,
+	                .cycle = true},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.n = stress_n(300000, 100),
+		.races = 2,
 	};
 	stress_run_cycle_case(&c);
 }
@@ -142,8 +192,11 @@ static void test_cycle_inc_int64_min(void **state)
 	stress_cycle_case_t c = {
 		.name = "cycle_inc_int64_min",
 		.opt = {.set = O_INC | O_CYCLE, .increment = INT64_MIN, .cycle = true},
-		.threads_lo = 2, .threads_hi = 8, .n = stress_n(200000, 100),
-		.laps = stress_n(200000, 100), .exact_laps = true,
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.n = stress_n(200000, 100),
+		.laps = stress_n(200000, 100),
+		.exact_laps = true,
 	};
 	stress_run_cycle_case(&c);
 }
@@ -154,11 +207,17 @@ static void test_cycle_inc_int64_min_full(void **state)
 	(void)state;
 	stress_cycle_case_t f = {
 		.name = "cycle_inc_int64_min_full",
-		.opt = {.set = O_START | O_INC | O_MIN | O_MAX | O_CYCLE, .start = INT64_MAX,
-		        .increment = INT64_MIN, .minvalue = INT64_MIN, .maxvalue = INT64_MAX,
-		        .cycle = true},
-		.threads_lo = 2, .threads_hi = 8, .n = 2 * stress_n(100000, 50),
-		.laps = stress_n(100000, 50), .exact_laps = true,
+		.opt = {.set = O_START | O_INC | O_MIN | O_MAX | O_CYCLE,
+	                .start = INT64_MAX,
+	                .increment = INT64_MIN,
+	                .minvalue = INT64_MIN,
+	                .maxvalue = INT64_MAX,
+	                .cycle = true},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.n = 2 * stress_n(100000, 50),
+		.laps = stress_n(100000, 50),
+		.exact_laps = true,
 	};
 	stress_run_cycle_case(&f);
 }
@@ -169,10 +228,16 @@ static void test_cycle_int64_top(void **state)
 	(void)state;
 	stress_cycle_case_t c = {
 		.name = "cycle_int64_top",
-		.opt = {.set = O_START | O_INC | O_MIN | O_MAX | O_CYCLE, .start = INT64_MAX - 999,
-		        .increment = 3, .minvalue = INT64_MAX - 999, .maxvalue = INT64_MAX,
-		        .cycle = true},
-		.threads_lo = 2, .threads_hi = 8, .n = stress_n(500000, 1000), .races = 2,
+		.opt = {.set = O_START | O_INC | O_MIN | O_MAX | O_CYCLE,
+	                .start = INT64_MAX - 999,
+	                .increment = 3,
+	                .minvalue = INT64_MAX - 999,
+	                .maxvalue = INT64_MAX,
+	                .cycle = true},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.n = stress_n(500000, 1000),
+		.races = 2,
 	};
 	stress_run_cycle_case(&c);
 }
@@ -184,10 +249,18 @@ static void test_cycle_bulk_mixed(void **state)
 	uint64_t laps = stress_n(1000, 10);
 	stress_cycle_case_t c = {
 		.name = "cycle_bulk_mixed",
-		.opt = {.set = O_MIN | O_MAX | O_CYCLE, .minvalue = 1, .maxvalue = 1000,
-		        .cycle = true},
-		.threads_lo = 2, .threads_hi = 8, .n = laps * 1000, .laps = laps,
-		.exact_laps = true, .bulk_pct = 50, .bulk_max = 64, .races = 2,
+		.opt = {.set = O_MIN | O_MAX | O_CYCLE,
+	                .minvalue = 1,
+	                .maxvalue = 1000,
+	                .cycle = true},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.n = laps * 1000,
+		.laps = laps,
+		.exact_laps = true,
+		.bulk_pct = 50,
+		.bulk_max = 64,
+		.races = 2,
 	};
 	stress_run_cycle_case(&c);
 }
@@ -197,11 +270,18 @@ static void test_cycle_bulk_int64_bottom_desc(void **state)
 	(void)state;
 	stress_cycle_case_t c = {
 		.name = "cycle_bulk_int64_bottom_desc",
-		.opt = {.set = O_START | O_INC | O_MIN | O_MAX | O_CYCLE, .start = INT64_MIN + 4000,
-		        .increment = -7, .minvalue = INT64_MIN, .maxvalue = INT64_MIN + 5000,
-		        .cycle = true},
-		.threads_lo = 2, .threads_hi = 8, .n = stress_n(700001, 1001),
-		.bulk_pct = 80, .bulk_max = 100, .races = 2,
+		.opt = {.set = O_START | O_INC | O_MIN | O_MAX | O_CYCLE,
+	                .start = INT64_MIN + 4000,
+	                .increment = -7,
+	                .minvalue = INT64_MIN,
+	                .maxvalue = INT64_MIN + 5000,
+	                .cycle = true},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.n = stress_n(700001, 1001),
+		.bulk_pct = 80,
+		.bulk_max = 100,
+		.races = 2,
 	};
 	stress_run_cycle_case(&c);
 }
@@ -212,10 +292,17 @@ static void test_cycle_smallint_bulk(void **state)
 	(void)state;
 	stress_cycle_case_t c = {
 		.name = "cycle_smallint_bulk",
-		.opt = {.set = O_TYPE | O_INC | O_MIN | O_CYCLE, .type = NUMSEQ_SMALLINT,
-		        .increment = -1000, .minvalue = INT16_MIN, .cycle = true},
-		.threads_lo = 2, .threads_hi = 8, .n = stress_n(300000, 1000),
-		.bulk_pct = 50, .bulk_max = 100, .races = 2,
+		.opt = {.set = O_TYPE | O_INC | O_MIN | O_CYCLE,
+	                .type = NUMSEQ_SMALLINT,
+	                .increment = -1000,
+	                .minvalue = INT16_MIN,
+	                .cycle = true},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.n = stress_n(300000, 1000),
+		.bulk_pct = 50,
+		.bulk_max = 100,
+		.races = 2,
 	};
 	stress_run_cycle_case(&c);
 }
@@ -228,9 +315,18 @@ static void test_cycle_bulk_huge_k(void **state)
 	uint64_t laps = stress_n(2000, 10);
 	stress_cycle_case_t c = {
 		.name = "cycle_bulk_huge_k",
-		.opt = {.set = O_MIN | O_MAX | O_CYCLE, .minvalue = 1, .maxvalue = 1000, .cycle = true},
-		.threads_lo = 2, .threads_hi = 8, .n = laps * 1000, .laps = laps,
-		.exact_laps = true, .bulk_pct = 10, .bulk_max = UINT64_MAX, .races = 2,
+		.opt = {.set = O_MIN | O_MAX | O_CYCLE,
+	                .minvalue = 1,
+	                .maxvalue = 1000,
+	                .cycle = true},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.n = laps * 1000,
+		.laps = laps,
+		.exact_laps = true,
+		.bulk_pct = 10,
+		.bulk_max = UINT64_MAX,
+		.races = 2,
 	};
 	stress_run_cycle_case(&c);
 }

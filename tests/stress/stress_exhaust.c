@@ -36,10 +36,18 @@ static void test_founding_100(void **state)
 	(void)state;
 	stress_case_t c = {
 		.name = "founding_100",
-		.opt = {.set = O_START | O_INC | O_MIN | O_MAX, .start = 1, .increment = 1,
-		        .minvalue = 1, .maxvalue = 100},
-		.threads_lo = 2, .threads_hi = 8, .hammer = 50,
-		.rounds = 300, .window = 150, .extend_steps = 100, .monitor = true,
+		.opt = {.set = O_START | O_INC | O_MIN | O_MAX,
+	                .start = 1,
+	                .increment = 1,
+	                .minvalue = 1,
+	                .maxvalue = 100},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.hammer = 50,
+		.rounds = 300,
+		.window = 150,
+		.extend_steps = 100,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -51,8 +59,13 @@ static void test_asc_1e6(void **state)
 	stress_case_t c = {
 		.name = "asc_1e6",
 		.opt = {.set = O_START | O_MAX, .start = 1, .maxvalue = n},
-		.threads_lo = 2, .threads_hi = 4, .hammer = 2000,
-		.big = true, .window = (uint64_t)n, .extend_steps = n / 20, .monitor = true,
+		.threads_lo = 2,
+		.threads_hi = 4,
+		.hammer = 2000,
+		.big = true,
+		.window = (uint64_t)n,
+		.extend_steps = n / 20,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -64,10 +77,18 @@ static void test_asc_inc7_offgrid(void **state)
 	int64_t n = (int64_t)stress_n(400000, 5000);
 	stress_case_t c = {
 		.name = "asc_inc7_offgrid",
-		.opt = {.set = O_START | O_INC | O_MIN | O_MAX, .start = 5, .increment = 7,
-		        .minvalue = 1, .maxvalue = 7 * n + 3},
-		.threads_lo = 3, .threads_hi = 6, .hammer = 1000,
-		.big = true, .window = (uint64_t)n, .extend_steps = 1000, .monitor = true,
+		.opt = {.set = O_START | O_INC | O_MIN | O_MAX,
+	                .start = 5,
+	                .increment = 7,
+	                .minvalue = 1,
+	                .maxvalue = 7 * n + 3},
+		.threads_lo = 3,
+		.threads_hi = 6,
+		.hammer = 1000,
+		.big = true,
+		.window = (uint64_t)n,
+		.extend_steps = 1000,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -80,8 +101,13 @@ static void test_desc_1e6_defaults(void **state)
 	stress_case_t c = {
 		.name = "desc_1e6_defaults",
 		.opt = {.set = O_INC | O_MIN, .increment = -1, .minvalue = -n},
-		.threads_lo = 2, .threads_hi = 4, .hammer = 2000,
-		.big = true, .window = (uint64_t)n, .extend_steps = 5000, .monitor = true,
+		.threads_lo = 2,
+		.threads_hi = 4,
+		.hammer = 2000,
+		.big = true,
+		.window = (uint64_t)n,
+		.extend_steps = 5000,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -92,10 +118,18 @@ static void test_desc_inc7_positive(void **state)
 	int64_t n = (int64_t)stress_n(400000, 5000);
 	stress_case_t c = {
 		.name = "desc_inc7_positive",
-		.opt = {.set = O_START | O_INC | O_MIN | O_MAX, .start = 7 * n + 3,
-		        .increment = -7, .minvalue = 1, .maxvalue = 7 * n + 3},
-		.threads_lo = 3, .threads_hi = 6, .hammer = 1000,
-		.big = true, .window = (uint64_t)n, .extend_steps = 1000, .monitor = true,
+		.opt = {.set = O_START | O_INC | O_MIN | O_MAX,
+	                .start = 7 * n + 3,
+	                .increment = -7,
+	                .minvalue = 1,
+	                .maxvalue = 7 * n + 3},
+		.threads_lo = 3,
+		.threads_hi = 6,
+		.hammer = 1000,
+		.big = true,
+		.window = (uint64_t)n,
+		.extend_steps = 1000,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -107,8 +141,12 @@ static void test_int64_top(void **state)
 	stress_case_t c = {
 		.name = "int64_top",
 		.opt = {.set = O_START, .start = INT64_MAX - 1000},
-		.threads_lo = 2, .threads_hi = 8, .hammer = 200,
-		.rounds = 150, .window = 1500, .monitor = true,
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.hammer = 200,
+		.rounds = 150,
+		.window = 1500,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -118,10 +156,16 @@ static void test_int64_top_inc7(void **state)
 	(void)state;
 	stress_case_t c = {
 		.name = "int64_top_inc7",
-		.opt = {.set = O_START | O_INC | O_MIN, .start = INT64_MAX - 7000, .increment = 7,
-		        .minvalue = INT64_MAX - 7003},
-		.threads_lo = 2, .threads_hi = 8, .hammer = 200,
-		.rounds = 150, .window = 1200, .monitor = true,
+		.opt = {.set = O_START | O_INC | O_MIN,
+	                .start = INT64_MAX - 7000,
+	                .increment = 7,
+	                .minvalue = INT64_MAX - 7003},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.hammer = 200,
+		.rounds = 150,
+		.window = 1200,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -132,11 +176,17 @@ static void test_int64_huge_inc(void **state)
 	(void)state;
 	stress_case_t c = {
 		.name = "int64_huge_inc",
-		.opt = {.set = O_START | O_INC | O_MIN | O_MAX, .start = INT64_MIN,
-		        .increment = (INT64_C(1) << 62) + 1, .minvalue = INT64_MIN,
-		        .maxvalue = INT64_MAX},
-		.threads_lo = 2, .threads_hi = 8, .hammer = 500,
-		.rounds = 200, .window = 8, .monitor = true,
+		.opt = {.set = O_START | O_INC | O_MIN | O_MAX,
+	                .start = INT64_MIN,
+	                .increment = (INT64_C(1) << 62) + 1,
+	                .minvalue = INT64_MIN,
+	                .maxvalue = INT64_MAX},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.hammer = 500,
+		.rounds = 200,
+		.window = 8,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -147,10 +197,17 @@ static void test_int64_bottom_desc(void **state)
 	(void)state;
 	stress_case_t c = {
 		.name = "int64_bottom_desc",
-		.opt = {.set = O_START | O_INC | O_MIN, .start = INT64_MIN + 1000, .increment = -1,
-		        .minvalue = INT64_MIN},
-		.threads_lo = 2, .threads_hi = 8, .hammer = 200,
-		.rounds = 150, .window = 1500, .extend_steps = 0, .monitor = true,
+		.opt = {.set = O_START | O_INC | O_MIN,
+	                .start = INT64_MIN + 1000,
+	                .increment = -1,
+	                .minvalue = INT64_MIN},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.hammer = 200,
+		.rounds = 150,
+		.window = 1500,
+		.extend_steps = 0,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -161,10 +218,17 @@ static void test_inc_int64_min(void **state)
 	(void)state;
 	stress_case_t c = {
 		.name = "inc_int64_min",
-		.opt = {.set = O_START | O_INC | O_MIN | O_MAX, .start = INT64_MAX,
-		        .increment = INT64_MIN, .minvalue = INT64_MIN, .maxvalue = INT64_MAX},
-		.threads_lo = 2, .threads_hi = 8, .hammer = 500,
-		.rounds = 200, .window = 4, .monitor = true,
+		.opt = {.set = O_START | O_INC | O_MIN | O_MAX,
+	                .start = INT64_MAX,
+	                .increment = INT64_MIN,
+	                .minvalue = INT64_MIN,
+	                .maxvalue = INT64_MAX},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.hammer = 500,
+		.rounds = 200,
+		.window = 4,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -175,10 +239,17 @@ static void test_inc_int64_max(void **state)
 	(void)state;
 	stress_case_t c = {
 		.name = "inc_int64_max",
-		.opt = {.set = O_START | O_INC | O_MIN | O_MAX, .start = INT64_MIN,
-		        .increment = INT64_MAX, .minvalue = INT64_MIN, .maxvalue = INT64_MAX},
-		.threads_lo = 2, .threads_hi = 8, .hammer = 500,
-		.rounds = 200, .window = 4, .monitor = true,
+		.opt = {.set = O_START | O_INC | O_MIN | O_MAX,
+	                .start = INT64_MIN,
+	                .increment = INT64_MAX,
+	                .minvalue = INT64_MIN,
+	                .maxvalue = INT64_MAX},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.hammer = 500,
+		.rounds = 200,
+		.window = 4,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -189,10 +260,17 @@ static void test_smallint(void **state)
 	(void)state;
 	stress_case_t c = {
 		.name = "smallint",
-		.opt = {.set = O_TYPE | O_START | O_MAX, .type = NUMSEQ_SMALLINT, .start = 31000,
-		        .maxvalue = 32000},
-		.threads_lo = 2, .threads_hi = 8, .hammer = 100,
-		.rounds = 100, .window = 1200, .extend_steps = 767, .monitor = true,
+		.opt = {.set = O_TYPE | O_START | O_MAX,
+	                .type = NUMSEQ_SMALLINT,
+	                .start = 31000,
+	                .maxvalue = 32000},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.hammer = 100,
+		.rounds = 100,
+		.window = 1200,
+		.extend_steps = 767,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -203,10 +281,16 @@ static void test_integer_desc(void **state)
 	(void)state;
 	stress_case_t c = {
 		.name = "integer_desc",
-		.opt = {.set = O_TYPE | O_START | O_INC, .type = NUMSEQ_INTEGER,
-		        .start = (int64_t)INT32_MIN + 3000, .increment = -3},
-		.threads_lo = 2, .threads_hi = 8, .hammer = 100,
-		.rounds = 100, .window = 1200, .monitor = true,
+		.opt = {.set = O_TYPE | O_START | O_INC,
+	                .type = NUMSEQ_INTEGER,
+	                .start = (int64_t)INT32_MIN + 3000,
+	                .increment = -3},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.hammer = 100,
+		.rounds = 100,
+		.window = 1200,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -219,9 +303,15 @@ static void test_bulk_int64_top(void **state)
 	stress_case_t c = {
 		.name = "bulk_int64_top",
 		.opt = {.set = O_START, .start = INT64_MAX - n + 1},
-		.threads_lo = 2, .threads_hi = 8, .hammer = 500,
-		.bulk_pct = 50, .bulk_max = 64,
-		.big = true, .window = (uint64_t)n, .rounds = 20, .monitor = true,
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.hammer = 500,
+		.bulk_pct = 50,
+		.bulk_max = 64,
+		.big = true,
+		.window = (uint64_t)n,
+		.rounds = 20,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -232,11 +322,19 @@ static void test_bulk_int64_bottom_desc(void **state)
 	int64_t n = (int64_t)stress_n(200000, 5000);
 	stress_case_t c = {
 		.name = "bulk_int64_bottom_desc",
-		.opt = {.set = O_START | O_INC | O_MIN, .start = INT64_MIN + 3 * n, .increment = -3,
-		        .minvalue = INT64_MIN},
-		.threads_lo = 2, .threads_hi = 8, .hammer = 500,
-		.bulk_pct = 70, .bulk_max = 100,
-		.big = true, .window = (uint64_t)n, .rounds = 20, .monitor = true,
+		.opt = {.set = O_START | O_INC | O_MIN,
+	                .start = INT64_MIN + 3 * n,
+	                .increment = -3,
+	                .minvalue = INT64_MIN},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.hammer = 500,
+		.bulk_pct = 70,
+		.bulk_max = 100,
+		.big = true,
+		.window = (uint64_t)n,
+		.rounds = 20,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -248,9 +346,15 @@ static void test_bulk_founding(void **state)
 	stress_case_t c = {
 		.name = "bulk_founding",
 		.opt = {.set = O_START | O_MAX, .start = 1, .maxvalue = 100},
-		.threads_lo = 2, .threads_hi = 8, .hammer = 50,
-		.bulk_pct = 100, .bulk_max = 7,
-		.rounds = 200, .window = 150, .extend_steps = 10, .monitor = true,
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.hammer = 50,
+		.bulk_pct = 100,
+		.bulk_max = 7,
+		.rounds = 200,
+		.window = 150,
+		.extend_steps = 10,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -261,11 +365,19 @@ static void test_bulk_huge_k(void **state)
 	(void)state;
 	stress_case_t c = {
 		.name = "bulk_huge_k",
-		.opt = {.set = O_START | O_INC | O_MAX, .start = 1, .increment = 3,
-		        .maxvalue = 300000},
-		.threads_lo = 2, .threads_hi = 8, .hammer = 200,
-		.bulk_pct = 5, .bulk_max = UINT64_MAX,
-		.rounds = 60, .window = 20000, .extend_steps = 5000, .monitor = true,
+		.opt = {.set = O_START | O_INC | O_MAX,
+	                .start = 1,
+	                .increment = 3,
+	                .maxvalue = 300000},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.hammer = 200,
+		.bulk_pct = 5,
+		.bulk_max = UINT64_MAX,
+		.rounds = 60,
+		.window = 20000,
+		.extend_steps = 5000,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }

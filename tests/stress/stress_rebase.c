@@ -42,9 +42,15 @@ static void test_rebase_asc(void **state)
 	stress_case_t c = {
 		.name = "rebase_asc",
 		.opt = {.set = O_START | O_MAX, .start = 1, .maxvalue = n},
-		.threads_lo = 2, .threads_hi = 8, .hammer = 1000,
-		.big = true, .window = (uint64_t)n, .extend_steps = 3 * (int64_t)REBASE_AT,
-		.rebase_at = REBASE_AT, .expect_rebases = true, .monitor = true,
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.hammer = 1000,
+		.big = true,
+		.window = (uint64_t)n,
+		.extend_steps = 3 * (int64_t)REBASE_AT,
+		.rebase_at = REBASE_AT,
+		.expect_rebases = true,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -56,11 +62,18 @@ static void test_rebase_desc_int64_bottom(void **state)
 	int64_t n = (int64_t)stress_n(1000000, 4 * (int64_t)REBASE_AT);
 	stress_case_t c = {
 		.name = "rebase_desc_int64_bottom",
-		.opt = {.set = O_START | O_INC | O_MIN, .start = INT64_MIN + 3 * n, .increment = -3,
-		        .minvalue = INT64_MIN},
-		.threads_lo = 2, .threads_hi = 8, .hammer = 1000,
-		.big = true, .window = (uint64_t)n,
-		.rebase_at = REBASE_AT, .expect_rebases = true, .monitor = true,
+		.opt = {.set = O_START | O_INC | O_MIN,
+	                .start = INT64_MIN + 3 * n,
+	                .increment = -3,
+	                .minvalue = INT64_MIN},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.hammer = 1000,
+		.big = true,
+		.window = (uint64_t)n,
+		.rebase_at = REBASE_AT,
+		.expect_rebases = true,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -76,10 +89,17 @@ static void test_rebase_exhaust_hammer(void **state)
 	(void)state;
 	stress_case_t c = {
 		.name = "rebase_exhaust_hammer",
-		.opt = {.set = O_START | O_MAX, .start = 1, .maxvalue = 3 * (int64_t)REBASE_AT + 123},
-		.threads_lo = 2, .threads_hi = 8, .hammer = 2 * REBASE_AT,
-		.rounds = 6, .window = 2 * REBASE_AT, .extend_steps = (int64_t)REBASE_AT + 7,
-		.rebase_at = REBASE_AT, .monitor = true,
+		.opt = {.set = O_START | O_MAX,
+	                .start = 1,
+	                .maxvalue = 3 * (int64_t)REBASE_AT + 123},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.hammer = 2 * REBASE_AT,
+		.rounds = 6,
+		.window = 2 * REBASE_AT,
+		.extend_steps = (int64_t)REBASE_AT + 7,
+		.rebase_at = REBASE_AT,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -91,10 +111,15 @@ static void test_rebase_bulk(void **state)
 	stress_case_t c = {
 		.name = "rebase_bulk",
 		.opt = {.set = O_START | O_MAX, .start = 1, .maxvalue = n},
-		.threads_lo = 2, .threads_hi = 8, .hammer = 1000,
-		.bulk_pct = 40, .bulk_max = 300,
-		.big = true, .window = (uint64_t)n,
-		.rebase_at = REBASE_AT, .monitor = true,
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.hammer = 1000,
+		.bulk_pct = 40,
+		.bulk_max = 300,
+		.big = true,
+		.window = (uint64_t)n,
+		.rebase_at = REBASE_AT,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -106,9 +131,13 @@ static void test_rebase_cache64(void **state)
 	stress_case_t c = {
 		.name = "rebase_cache64",
 		.opt = {.set = O_START | O_MAX | O_CACHE, .start = 1, .maxvalue = n, .cache = 64},
-		.threads_lo = 2, .threads_hi = 8, .hammer = 1000,
-		.big = true, .window = (uint64_t)n,
-		.rebase_at = REBASE_AT, .monitor = true,
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.hammer = 1000,
+		.big = true,
+		.window = (uint64_t)n,
+		.rebase_at = REBASE_AT,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -120,9 +149,16 @@ static void test_rebase_cycle_1000(void **state)
 	uint64_t laps = stress_n(2000, 4 * REBASE_AT / 1000 + 1);
 	stress_cycle_case_t c = {
 		.name = "rebase_cycle_1000",
-		.opt = {.set = O_MIN | O_MAX | O_CYCLE, .minvalue = 1, .maxvalue = 1000, .cycle = true},
-		.threads_lo = 2, .threads_hi = 8, .n = laps * 1000, .laps = laps,
-		.exact_laps = true, .rebase_at = REBASE_AT,
+		.opt = {.set = O_MIN | O_MAX | O_CYCLE,
+	                .minvalue = 1,
+	                .maxvalue = 1000,
+	                .cycle = true},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.n = laps * 1000,
+		.laps = laps,
+		.exact_laps = true,
+		.rebase_at = REBASE_AT,
 	};
 	stress_run_cycle_case(&c);
 }
@@ -132,10 +168,19 @@ static void test_rebase_cycle_inc7_bulk(void **state)
 	(void)state;
 	stress_cycle_case_t d = {
 		.name = "rebase_cycle_inc7_bulk",
-		.opt = {.set = O_START | O_INC | O_MIN | O_MAX | O_CYCLE, .start = 500,
-		        .increment = 7, .minvalue = 1, .maxvalue = 1000, .cycle = true},
-		.threads_lo = 2, .threads_hi = 8, .n = stress_n(1000003, 4 * REBASE_AT),
-		.bulk_pct = 30, .bulk_max = 50, .rebase_at = REBASE_AT, .races = 2,
+		.opt = {.set = O_START | O_INC | O_MIN | O_MAX | O_CYCLE,
+	                .start = 500,
+	                .increment = 7,
+	                .minvalue = 1,
+	                .maxvalue = 1000,
+	                .cycle = true},
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.n = stress_n(1000003, 4 * REBASE_AT),
+		.bulk_pct = 30,
+		.bulk_max = 50,
+		.rebase_at = REBASE_AT,
+		.races = 2,
 	};
 	stress_run_cycle_case(&d);
 }
@@ -147,8 +192,11 @@ static void test_rebase_unbounded(void **state)
 	stress_cycle_case_t c = {
 		.name = "rebase_unbounded",
 		.opt = {.set = O_START, .start = 1000},
-		.threads_lo = 8, .threads_hi = 8, .n = stress_n(2000000, 4 * REBASE_AT),
-		.rebase_at = REBASE_AT, .races = 2,
+		.threads_lo = 8,
+		.threads_hi = 8,
+		.n = stress_n(2000000, 4 * REBASE_AT),
+		.rebase_at = REBASE_AT,
+		.races = 2,
 	};
 	stress_run_cycle_case(&c);
 }
@@ -161,10 +209,15 @@ static void test_rebase_bulk_huge_k(void **state)
 	stress_case_t c = {
 		.name = "rebase_bulk_huge_k",
 		.opt = {.set = O_START | O_MAX, .start = 1, .maxvalue = n},
-		.threads_lo = 2, .threads_hi = 8, .hammer = 500,
-		.bulk_pct = 2, .bulk_max = UINT64_MAX,
-		.big = true, .window = (uint64_t)n,
-		.rebase_at = REBASE_AT, .monitor = true,
+		.threads_lo = 2,
+		.threads_hi = 8,
+		.hammer = 500,
+		.bulk_pct = 2,
+		.bulk_max = UINT64_MAX,
+		.big = true,
+		.window = (uint64_t)n,
+		.rebase_at = REBASE_AT,
+		.monitor = true,
 	};
 	stress_run_case(&c);
 }
@@ -179,13 +232,13 @@ static void test_rebase_bulk_huge_k(void **state)
  */
 typedef struct long_stall_case {
 	const char *name;
-	bool cycle;              /* CYCLE over [1, INT64_MAX]: never wraps here, but
+	bool cycle; /* CYCLE over [1, INT64_MAX]: never wraps here, but
 	                          * takes nextval's general path, whose window between
 	                          * the epoch snapshot and the draw is the widest */
 	uint64_t rebase_at;
 	unsigned period_us, max_stall_us;
-	uint64_t per_thread;     /* values per thread, before scaling */
-	unsigned bulk_pct;       /* nextval_n share in every thread (0: none) */
+	uint64_t per_thread; /* values per thread, before scaling */
+	unsigned bulk_pct;   /* nextval_n share in every thread (0: none) */
 } long_stall_case_t;
 
 static void run_long_stalls(const long_stall_case_t *lc)
@@ -198,7 +251,9 @@ static void run_long_stalls(const long_stall_case_t *lc)
 	const int threads = (int)stress_rng_range(&rng, 3, 8);
 	const uint64_t per = stress_n(lc->per_thread, 4 * lc->rebase_at);
 	numseq_options_t o = {.set = NUMSEQ_OPT_START | NUMSEQ_OPT_CYCLE | NUMSEQ_OPT_NAME,
-	                      .start = 1, .cycle = lc->cycle, .name = lc->name};
+	                      .start = 1,
+	                      .cycle = lc->cycle,
+	                      .name = lc->name};
 	numseq_t *s = NULL;
 	int rc = numseq_create(&s, &o, &err);
 	STRESS_CHECK(rc == NUMSEQ_OK, cs, "create: rc %d %s", rc, err.message);
@@ -269,8 +324,9 @@ static void run_long_stalls(const long_stall_case_t *lc)
 	bool exact = stress_check_multiset(got.v, got.n, want.v, want.n, why, sizeof why);
 	uint64_t epochs = numseq__epoch(s);
 	printf("[stress]   %-28s %d threads, %zu values, %llu stall signals, %llu epochs, "
-	       "%s, %.2f s\n", lc->name, threads, got.n, STRESS_LLU(st.sent),
-	       STRESS_LLU(epochs), exact ? "exact" : "NOT exact", stress_case_seconds());
+	       "%s, %.2f s\n",
+	       lc->name, threads, got.n, STRESS_LLU(st.sent), STRESS_LLU(epochs),
+	       exact ? "exact" : "NOT exact", stress_case_seconds());
 	fflush(stdout);
 	STRESS_CHECK(exact, cs, "%s (%d threads, %llu stalls, %llu epochs)", why, threads,
 	             STRESS_LLU(st.sent), STRESS_LLU(epochs));
@@ -284,8 +340,11 @@ static void run_long_stalls(const long_stall_case_t *lc)
 static void test_rebase_long_stalls(void **state)
 {
 	(void)state;
-	long_stall_case_t c = {.name = "rebase_long_stalls", .rebase_at = REBASE_AT,
-	                       .period_us = 12000, .max_stall_us = 150000, .per_thread = 600000};
+	long_stall_case_t c = {.name = "rebase_long_stalls",
+	                       .rebase_at = REBASE_AT,
+	                       .period_us = 12000,
+	                       .max_stall_us = 150000,
+	                       .per_thread = 600000};
 	run_long_stalls(&c);
 }
 
@@ -302,9 +361,12 @@ static void test_rebase_long_stalls(void **state)
 static void test_rebase_chain_stalls(void **state)
 {
 	(void)state;
-	long_stall_case_t c = {.name = "rebase_chain_stalls", .cycle = true,
-	                       .rebase_at = UINT64_C(1) << 10, .period_us = 300,
-	                       .max_stall_us = 8000, .per_thread = 300000};
+	long_stall_case_t c = {.name = "rebase_chain_stalls",
+	                       .cycle = true,
+	                       .rebase_at = UINT64_C(1) << 10,
+	                       .period_us = 300,
+	                       .max_stall_us = 8000,
+	                       .per_thread = 300000};
 	run_long_stalls(&c);
 }
 
@@ -315,9 +377,13 @@ static void test_rebase_chain_stalls(void **state)
 static void test_rebase_chain_stalls_bulk(void **state)
 {
 	(void)state;
-	long_stall_case_t c = {.name = "rebase_chain_stalls_bulk", .cycle = true,
-	                       .rebase_at = UINT64_C(1) << 10, .period_us = 300,
-	                       .max_stall_us = 8000, .per_thread = 300000, .bulk_pct = 5};
+	long_stall_case_t c = {.name = "rebase_chain_stalls_bulk",
+	                       .cycle = true,
+	                       .rebase_at = UINT64_C(1) << 10,
+	                       .period_us = 300,
+	                       .max_stall_us = 8000,
+	                       .per_thread = 300000,
+	                       .bulk_pct = 5};
 	run_long_stalls(&c);
 }
 

@@ -42,12 +42,12 @@
 typedef struct multi {
 	numseq_t **seqs;
 	int nseq;
-	int64_t n;               /* each sequence is [1, n] */
+	int64_t n; /* each sequence is [1, n] */
 	stress_gate_t *gate;
 	uint64_t seed;
 	int idx;
 	/* results: values per sequence */
-	stress_vec_t *vals;      /* [nseq] */
+	stress_vec_t *vals; /* [nseq] */
 	uint64_t calls;
 	uint64_t session_bad;
 	char session_msg[200];
@@ -99,9 +99,10 @@ static void *multi_main(void *arg)
 			int lrc = numseq_lastval(&l, NULL);
 			if ((crc != NUMSEQ_OK || c != v || lrc != NUMSEQ_OK || l != v) &&
 			    m->session_bad++ == 0)
-				snprintf(m->session_msg, sizeof m->session_msg,
-				         "sequence %d: nextval %lld, then currval rc %d %lld, lastval rc %d %lld",
-				         k, STRESS_LL(v), crc, STRESS_LL(c), lrc, STRESS_LL(l));
+				snprintf(
+					m->session_msg, sizeof m->session_msg,
+					"sequence %d: nextval %lld, then currval rc %d %lld, lastval rc %d %lld",
+					k, STRESS_LL(v), crc, STRESS_LL(c), lrc, STRESS_LL(l));
 		} else if (rc == NUMSEQ_EMAXVALUE) {
 			done[k] = true;
 			live[pick] = live[--nlive];
@@ -129,8 +130,11 @@ static void run_multi(const char *name, int64_t cache)
 
 	numseq_t *seqs[NSEQ];
 	for (int k = 0; k < NSEQ; k++) {
-		numseq_options_t o = {.set = NUMSEQ_OPT_START | NUMSEQ_OPT_MAXVALUE | NUMSEQ_OPT_CACHE,
-		                      .start = 1, .maxvalue = n, .cache = cache};
+		numseq_options_t o = {.set = NUMSEQ_OPT_START | NUMSEQ_OPT_MAXVALUE |
+		                             NUMSEQ_OPT_CACHE,
+		                      .start = 1,
+		                      .maxvalue = n,
+		                      .cache = cache};
 		int rc = numseq_create(&seqs[k], &o, &err);
 		STRESS_CHECK(rc == NUMSEQ_OK, cs, "create %d: rc %d %s", k, rc, err.message);
 	}
@@ -150,7 +154,8 @@ static void run_multi(const char *name, int64_t cache)
 		assert_non_null(m[i].vals);
 	}
 	int created = 0;
-	bool ok = stress_spawn(tids, threads, multi_main, m, sizeof m[0], &created, why, sizeof why);
+	bool ok = stress_spawn(tids, threads, multi_main, m, sizeof m[0], &created, why,
+	                       sizeof why);
 	if (ok)
 		stress_gate_open(&gate);
 	else
@@ -163,8 +168,10 @@ static void run_multi(const char *name, int64_t cache)
 	uint64_t values = 0, calls = 0;
 	for (int i = 0; i < threads; i++) {
 		STRESS_CHECK(m[i].other_code == 0, cs, "thread %d: %s", i, m[i].other_msg);
-		STRESS_CHECK(m[i].session_bad == 0, cs, "thread %d: %llu session violation(s), "
-		             "first: %s", i, STRESS_LLU(m[i].session_bad), m[i].session_msg);
+		STRESS_CHECK(m[i].session_bad == 0, cs,
+		             "thread %d: %llu session violation(s), "
+		             "first: %s",
+		             i, STRESS_LLU(m[i].session_bad), m[i].session_msg);
 		STRESS_CHECK(m[i].monotone_bad == 0, cs, "thread %d: values went backwards: %s", i,
 		             m[i].monotone_msg);
 		calls += m[i].calls;
@@ -183,21 +190,26 @@ static void run_multi(const char *name, int64_t cache)
 			stress_vec_t want = {0};
 			for (int64_t v = 1; v <= n; v++)
 				stress_vec_push(&want, v);
-			STRESS_CHECK(stress_check_multiset(all.v, all.n, want.v, want.n, why, sizeof why),
-			             cs, "sequence %d of %d (%d threads): %s", k, NSEQ, threads, why);
+			STRESS_CHECK(stress_check_multiset(all.v, all.n, want.v, want.n, why,
+			                                   sizeof why),
+			             cs, "sequence %d of %d (%d threads): %s", k, NSEQ, threads,
+			             why);
 			stress_vec_free(&want);
 		}
 		int64_t L = 0;
 		bool C = false;
 		int rc = numseq_read(seqs[k], &L, &C);
-		STRESS_CHECK(rc == NUMSEQ_OK && L == n && C, cs, "sequence %d: read (%lld, %d), "
-		             "expected (%lld, true)", k, STRESS_LL(L), (int)C, STRESS_LL(n));
+		STRESS_CHECK(rc == NUMSEQ_OK && L == n && C, cs,
+		             "sequence %d: read (%lld, %d), "
+		             "expected (%lld, true)",
+		             k, STRESS_LL(L), (int)C, STRESS_LL(n));
 		values += all.n;
 		stress_vec_free(&all);
 	}
 	printf("[stress]   %-28s %d threads, %d sequences of %lld, CACHE %lld: %llu values, "
-	       "%llu calls, %.2f s\n", name, threads, NSEQ, STRESS_LL(n), STRESS_LL(cache),
-	       STRESS_LLU(values), STRESS_LLU(calls), stress_case_seconds());
+	       "%llu calls, %.2f s\n",
+	       name, threads, NSEQ, STRESS_LL(n), STRESS_LL(cache), STRESS_LLU(values),
+	       STRESS_LLU(calls), stress_case_seconds());
 	fflush(stdout);
 	for (int i = 0; i < threads; i++) {
 		for (int k = 0; k < NSEQ; k++)
@@ -222,7 +234,7 @@ static void test_many_sequences_cache(void **state)
 
 /* ------------------------------------------------------------- churn */
 
-#define CHURN_LIVE 80  /* live sequences per thread, at most */
+#define CHURN_LIVE 80 /* live sequences per thread, at most */
 
 typedef struct churn {
 	stress_gate_t *gate;
@@ -236,7 +248,7 @@ typedef struct churn {
 
 typedef struct live_seq {
 	numseq_t *s;
-	int64_t start, inc, cache, next;  /* next: the value expected */
+	int64_t start, inc, cache, next; /* next: the value expected */
 } live_seq_t;
 
 static void churn_bad(churn_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -270,13 +282,18 @@ static void *churn_main(void *arg)
 			l->inc = 1 + (int64_t)stress_rng_below(&rng, 5);
 			if (stress_rng_below(&rng, 2))
 				l->inc = -l->inc;
-			l->cache = stress_rng_below(&rng, 2) ? 1 : 1 + (int64_t)stress_rng_below(&rng, 32);
-			l->start = (int64_t)stress_rng_below(&rng, UINT64_C(1) << 40) - (INT64_C(1) << 39);
+			l->cache = stress_rng_below(&rng, 2)
+			                   ? 1
+			                   : 1 + (int64_t)stress_rng_below(&rng, 32);
+			l->start = (int64_t)stress_rng_below(&rng, UINT64_C(1) << 40) -
+			           (INT64_C(1) << 39);
 			numseq_options_t o = {.set = NUMSEQ_OPT_START | NUMSEQ_OPT_INCREMENT |
 			                             NUMSEQ_OPT_MINVALUE | NUMSEQ_OPT_MAXVALUE |
 			                             NUMSEQ_OPT_CACHE,
-			                      .start = l->start, .increment = l->inc,
-			                      .minvalue = INT64_MIN / 2, .maxvalue = INT64_MAX / 2,
+			                      .start = l->start,
+			                      .increment = l->inc,
+			                      .minvalue = INT64_MIN / 2,
+			                      .maxvalue = INT64_MAX / 2,
 			                      .cache = l->cache};
 			numseq_error_t err;
 			int rc = numseq_create(&l->s, &o, &err);
@@ -287,8 +304,10 @@ static void *churn_main(void *arg)
 			int64_t cv;
 			rc = numseq_currval(l->s, &cv, NULL);
 			if (rc != NUMSEQ_ECURRVAL)
-				churn_bad(c, "a new sequence has currval (rc %d, %lld): stale session "
-				          "entry of an old sequence?", rc, STRESS_LL(cv));
+				churn_bad(c,
+				          "a new sequence has currval (rc %d, %lld): stale session "
+				          "entry of an old sequence?",
+				          rc, STRESS_LL(cv));
 			l->next = l->start;
 			nlive++;
 			c->created++;
@@ -312,13 +331,17 @@ static void *churn_main(void *arg)
 				}
 				c->values++;
 				if (v != l->next)
-					churn_bad(c, "CACHE %lld sequence START %lld INC %lld: got %lld, "
-					          "expected %lld", STRESS_LL(l->cache), STRESS_LL(l->start),
-					          STRESS_LL(l->inc), STRESS_LL(v), STRESS_LL(l->next));
+					churn_bad(
+						c,
+						"CACHE %lld sequence START %lld INC %lld: got %lld, "
+						"expected %lld",
+						STRESS_LL(l->cache), STRESS_LL(l->start),
+						STRESS_LL(l->inc), STRESS_LL(v),
+						STRESS_LL(l->next));
 				int64_t cv = 0;
 				if (numseq_currval(l->s, &cv, NULL) != NUMSEQ_OK || cv != v)
-					churn_bad(c, "currval %lld after nextval %lld", STRESS_LL(cv),
-					          STRESS_LL(v));
+					churn_bad(c, "currval %lld after nextval %lld",
+					          STRESS_LL(cv), STRESS_LL(v));
 				l->next = v + l->inc;
 			}
 		}
@@ -349,7 +372,8 @@ static void test_create_destroy_churn(void **state)
 		c[i].rounds = stress_n(250000, 2000);
 	}
 	int created = 0;
-	bool ok = stress_spawn(tids, threads, churn_main, c, sizeof c[0], &created, why, sizeof why);
+	bool ok = stress_spawn(tids, threads, churn_main, c, sizeof c[0], &created, why,
+	                       sizeof why);
 	if (ok)
 		stress_gate_open(&gate);
 	else
@@ -366,7 +390,8 @@ static void test_create_destroy_churn(void **state)
 		values += c[i].values;
 	}
 	printf("[stress]   %-28s %d threads, %llu sequences created and destroyed, %llu values, "
-	       "%.2f s\n", "create_destroy_churn", threads, STRESS_LLU(seqs), STRESS_LLU(values),
+	       "%.2f s\n",
+	       "create_destroy_churn", threads, STRESS_LLU(seqs), STRESS_LLU(values),
 	       stress_case_seconds());
 	fflush(stdout);
 }

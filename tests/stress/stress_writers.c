@@ -59,36 +59,39 @@
 #define MAX_WRITERS 2
 
 enum op {
-	OP_RESTART_WITH,     /* numseq_restart_with(first) */
-	OP_SETVAL_FALSE,     /* numseq_setval(first, false) */
-	OP_SETVAL_TRUE,      /* numseq_setval(first - inc, true) */
-	OP_ALTER_RESTART,    /* numseq_alter(RESTART WITH first) */
-	OP_ALTER_INC,        /* numseq_alter(INCREMENT inc RESTART WITH first) */
+	OP_RESTART_WITH,  /* numseq_restart_with(first) */
+	OP_SETVAL_FALSE,  /* numseq_setval(first, false) */
+	OP_SETVAL_TRUE,   /* numseq_setval(first - inc, true) */
+	OP_ALTER_RESTART, /* numseq_alter(RESTART WITH first) */
+	OP_ALTER_INC,     /* numseq_alter(INCREMENT inc RESTART WITH first) */
 	OP_COUNT
 };
 
 static const char *const op_name[OP_COUNT] = {
-	"restart_with", "setval(false)", "setval(true)", "alter RESTART WITH",
+	"restart_with",
+	"setval(false)",
+	"setval(true)",
+	"alter RESTART WITH",
 	"alter INCREMENT+RESTART WITH",
 };
 
 typedef struct band {
-	int64_t first;  /* the first value the band hands out */
+	int64_t first; /* the first value the band hands out */
 	int64_t inc;
-	int64_t setv;   /* OP_SETVAL_TRUE: the value given to setval */
+	int64_t setv; /* OP_SETVAL_TRUE: the value given to setval */
 	enum op op;
 } band_t;
 
 typedef struct band_case {
 	const char *name;
-	unsigned ops_mask;      /* 1 << OP_* allowed */
-	bool flip;              /* increments of both signs */
-	int64_t inc_max;        /* |inc| drawn from 1..inc_max */
+	unsigned ops_mask; /* 1 << OP_* allowed */
+	bool flip;         /* increments of both signs */
+	int64_t inc_max;   /* |inc| drawn from 1..inc_max */
 	int64_t cache;
 	int readers_lo, readers_hi;
 	int writers;
-	uint64_t values;        /* per reader (scaled) */
-	uint64_t ops;           /* writer operations (scaled) */
+	uint64_t values; /* per reader (scaled) */
+	uint64_t ops;    /* writer operations (scaled) */
 	unsigned bulk_pct;
 	uint64_t bulk_max;
 	uint64_t rebase_at;
@@ -106,15 +109,15 @@ typedef struct writer {
 	stress_gate_t *gate;
 	uint64_t seed;
 	const band_t *bands;
-	uint8_t *applied;            /* applied[i] = 1 once band i is installed */
-	uint64_t nbands;             /* bands 1 .. nbands-1 */
+	uint8_t *applied; /* applied[i] = 1 once band i is installed */
+	uint64_t nbands;  /* bands 1 .. nbands-1 */
 	_Atomic uint64_t *next_band;
-	_Atomic uint64_t *progress;  /* values taken by readers so far */
-	_Atomic uint64_t *pace_limit;/* readers wait when progress reaches it */
+	_Atomic uint64_t *progress;   /* values taken by readers so far */
+	_Atomic uint64_t *pace_limit; /* readers wait when progress reaches it */
 	bool no_pace;
-	uint64_t total;              /* values the readers will take */
-	_Atomic int *alive;          /* decremented at the end */
-	stress_floor_t *floor;       /* raised to band i once write i returned */
+	uint64_t total;        /* values the readers will take */
+	_Atomic int *alive;    /* decremented at the end */
+	stress_floor_t *floor; /* raised to band i once write i returned */
 	/* results */
 	uint64_t done;
 	int rc;
@@ -125,12 +128,9 @@ static int apply_band(numseq_t *s, const band_t *b, numseq_error_t *err)
 {
 	numseq_options_t a;
 	switch (b->op) {
-	case OP_RESTART_WITH:
-		return numseq_restart_with(s, b->first, err);
-	case OP_SETVAL_FALSE:
-		return numseq_setval(s, b->first, false, err);
-	case OP_SETVAL_TRUE:
-		return numseq_setval(s, b->setv, true, err);
+	case OP_RESTART_WITH: return numseq_restart_with(s, b->first, err);
+	case OP_SETVAL_FALSE: return numseq_setval(s, b->first, false, err);
+	case OP_SETVAL_TRUE: return numseq_setval(s, b->setv, true, err);
 	case OP_ALTER_RESTART:
 		numseq_options_init(&a);
 		a.set = NUMSEQ_OPT_RESTART_WITH;
@@ -178,10 +178,12 @@ static void writer_body(writer_t *w)
 		/* (with two writers the last one to store wins; its own target
 		 * lies below what it stored, so one of them always proceeds) */
 		if (w->pace_limit != NULL)
-			atomic_store_explicit(w->pace_limit, target + step + 1, memory_order_relaxed);
+			atomic_store_explicit(w->pace_limit, target + step + 1,
+			                      memory_order_relaxed);
 		if (!w->no_pace && stress_rng_below(&rng, 5) != 0) {
 			uint64_t p;
-			while ((p = atomic_load_explicit(w->progress, memory_order_relaxed)) < target &&
+			while ((p = atomic_load_explicit(w->progress, memory_order_relaxed)) <
+			               target &&
 			       p < w->total)
 				sched_yield();
 		}
@@ -192,8 +194,8 @@ static void writer_body(writer_t *w)
 		if (rc != NUMSEQ_OK) {
 			w->rc = rc;
 			snprintf(w->msg, sizeof w->msg, "band %llu %s(%lld): rc %d %s",
-			         STRESS_LLU(i), op_name[w->bands[i].op], STRESS_LL(w->bands[i].first),
-			         rc, err.message);
+			         STRESS_LLU(i), op_name[w->bands[i].op],
+			         STRESS_LL(w->bands[i].first), rc, err.message);
 			break;
 		}
 		w->applied[i] = 1;
@@ -219,7 +221,7 @@ static void run_bands(const band_case_t *c)
 	const uint64_t per_reader = stress_n(c->values, 1000);
 	const uint64_t total = per_reader * (uint64_t)readers;
 	const uint64_t nbands = 1 + (stress_n(c->ops, 10) > c->ops_min ? stress_n(c->ops, 10)
-	                                                                : c->ops_min);
+	                                                               : c->ops_min);
 	assert_true(readers <= MAX_READERS && c->writers <= MAX_WRITERS);
 	assert_true(total * (uint64_t)c->inc_max * 2 < (uint64_t)BAND_W);
 	assert_true(nbands < (uint64_t)(INT64_MAX / BAND_W) - 1);
@@ -262,7 +264,8 @@ static void run_bands(const band_case_t *c)
 	bool all_up = true;
 	for (uint64_t i = 0; i < nbands; i++)
 		all_up = all_up && bands[i].inc > 0;
-	const bool setval_ops = (c->ops_mask & ((1u << OP_SETVAL_FALSE) | (1u << OP_SETVAL_TRUE))) != 0;
+	const bool setval_ops = (c->ops_mask &
+	                         ((1u << OP_SETVAL_FALSE) | (1u << OP_SETVAL_TRUE))) != 0;
 
 	numseq_options_t o;
 	numseq_options_init(&o);
@@ -351,8 +354,8 @@ static void run_bands(const band_case_t *c)
 		w[j].floor = (ordered && c->cache > 1 && !setval_ops) ? &floor : NULL;
 	}
 	int created_r = 0, created_w = 0;
-	bool ok = stress_spawn(tids, readers, stress_taker_main, t, sizeof t[0], &created_r,
-	                       why, sizeof why);
+	bool ok = stress_spawn(tids, readers, stress_taker_main, t, sizeof t[0], &created_r, why,
+	                       sizeof why);
 	if (ok)
 		ok = stress_spawn(tids + readers, c->writers, writer_main, w, sizeof w[0],
 		                  &created_w, why, sizeof why);
@@ -434,7 +437,8 @@ static void run_bands(const band_case_t *c)
 		uint64_t bi = ((uint64_t)v - 1) / (uint64_t)BAND_W;
 		STRESS_CHECK(bi < nbands && applied[bi], cs,
 		             "value %lld lies in band %llu, which no writer installed "
-		             "(%llu writes done)", STRESS_LL(v), STRESS_LLU(bi), STRESS_LLU(done));
+		             "(%llu writes done)",
+		             STRESS_LL(v), STRESS_LLU(bi), STRESS_LLU(done));
 		const band_t *b = &bands[bi];
 		uint64_t ainc = b->inc > 0 ? (uint64_t)b->inc : (uint64_t)-b->inc;
 		uint64_t count = 0, kmax = 0;
@@ -443,10 +447,12 @@ static void run_bands(const band_case_t *c)
 			int64_t x = got.v[j];
 			uint64_t off = b->inc > 0 ? (uint64_t)x - (uint64_t)b->first
 			                          : (uint64_t)b->first - (uint64_t)x;
-			STRESS_CHECK((b->inc > 0 ? x >= b->first : x <= b->first) && off % ainc == 0, cs,
-			             "value %lld in band %llu is not on its grid %lld %+lld*k (band "
-			             "installed by %s)", STRESS_LL(x), STRESS_LLU(bi),
-			             STRESS_LL(b->first), STRESS_LL(b->inc), op_name[b->op]);
+			STRESS_CHECK(
+				(b->inc > 0 ? x >= b->first : x <= b->first) && off % ainc == 0, cs,
+				"value %lld in band %llu is not on its grid %lld %+lld*k (band "
+				"installed by %s)",
+				STRESS_LL(x), STRESS_LLU(bi), STRESS_LL(b->first),
+				STRESS_LL(b->inc), op_name[b->op]);
 			count++;
 			if (off / ainc > kmax)
 				kmax = off / ainc;
@@ -459,11 +465,11 @@ static void run_bands(const band_case_t *c)
 		bool exact = ordered && bi == last_band && c->cache == 1;
 		STRESS_CHECK(exact ? gaps == 0 : gaps <= allowance, cs,
 		             "band %llu (%s, first %lld, inc %lld): %llu values, but the farthest "
-		             "is step %llu: %llu gaps, %s %llu (%d readers)", STRESS_LLU(bi),
-		             op_name[b->op], STRESS_LL(b->first), STRESS_LL(b->inc),
+		             "is step %llu: %llu gaps, %s %llu (%d readers)",
+		             STRESS_LLU(bi), op_name[b->op], STRESS_LL(b->first), STRESS_LL(b->inc),
 		             STRESS_LLU(count), STRESS_LLU(kmax), STRESS_LLU(gaps),
 		             exact ? "the last band must have none, it was never superseded; limit"
-		                   : "more than the in-flight allowance", 
+		                   : "more than the in-flight allowance",
 		             STRESS_LLU(exact ? 0 : allowance), readers);
 		i = j;
 	}
@@ -495,9 +501,9 @@ static void run_bands(const band_case_t *c)
 		rc = numseq_read(s, &L, &C);
 		STRESS_CHECK(rc == NUMSEQ_OK && L == wantL && C == wantC, cs,
 		             "after the run numseq_read gave (%lld, %d), expected (%lld, %d): band "
-		             "%llu installed by %s with %llu values", STRESS_LL(L), (int)C,
-		             STRESS_LL(wantL), (int)wantC, STRESS_LLU(last_band),
-		             op_name[b->op], STRESS_LLU(count));
+		             "%llu installed by %s with %llu values",
+		             STRESS_LL(L), (int)C, STRESS_LL(wantL), (int)wantC,
+		             STRESS_LLU(last_band), op_name[b->op], STRESS_LLU(count));
 	}
 	if (c->stalls)
 		printf("[stress]   %-28s %llu stall signals\n", c->name, STRESS_LLU(st.sent));
@@ -522,8 +528,15 @@ static void test_restart_bands(void **state)
 {
 	(void)state;
 	band_case_t c = {
-		.name = "restart_bands", .ops_mask = OPM(OP_RESTART_WITH), .inc_max = 1, .cache = 1,
-		.readers_lo = 2, .readers_hi = 8, .writers = 1, .values = 400000, .ops = 3000,
+		.name = "restart_bands",
+		.ops_mask = OPM(OP_RESTART_WITH),
+		.inc_max = 1,
+		.cache = 1,
+		.readers_lo = 2,
+		.readers_hi = 8,
+		.writers = 1,
+		.values = 400000,
+		.ops = 3000,
 	};
 	run_bands(&c);
 }
@@ -534,9 +547,16 @@ static void test_mixed_writers(void **state)
 	band_case_t c = {
 		.name = "mixed_writers",
 		.ops_mask = OPM(OP_RESTART_WITH) | OPM(OP_SETVAL_FALSE) | OPM(OP_SETVAL_TRUE) |
-		            OPM(OP_ALTER_RESTART) | OPM(OP_ALTER_INC),
-		.inc_max = 13, .cache = 1, .readers_lo = 2, .readers_hi = 8, .writers = 1,
-		.values = 400000, .ops = 3000, .bulk_pct = 20, .bulk_max = 16,
+	                    OPM(OP_ALTER_RESTART) | OPM(OP_ALTER_INC),
+		.inc_max = 13,
+		.cache = 1,
+		.readers_lo = 2,
+		.readers_hi = 8,
+		.writers = 1,
+		.values = 400000,
+		.ops = 3000,
+		.bulk_pct = 20,
+		.bulk_max = 16,
 	};
 	run_bands(&c);
 }
@@ -548,9 +568,17 @@ static void test_flip_bands(void **state)
 	band_case_t c = {
 		.name = "flip_bands",
 		.ops_mask = OPM(OP_RESTART_WITH) | OPM(OP_SETVAL_FALSE) | OPM(OP_SETVAL_TRUE) |
-		            OPM(OP_ALTER_INC),
-		.flip = true, .inc_max = 5, .cache = 1, .readers_lo = 2, .readers_hi = 8,
-		.writers = 1, .values = 400000, .ops = 3000, .bulk_pct = 20, .bulk_max = 16,
+	                    OPM(OP_ALTER_INC),
+		.flip = true,
+		.inc_max = 5,
+		.cache = 1,
+		.readers_lo = 2,
+		.readers_hi = 8,
+		.writers = 1,
+		.values = 400000,
+		.ops = 3000,
+		.bulk_pct = 20,
+		.bulk_max = 16,
 	};
 	run_bands(&c);
 }
@@ -563,9 +591,16 @@ static void test_two_writers_setval(void **state)
 	band_case_t c = {
 		.name = "two_writers_setval",
 		.ops_mask = OPM(OP_RESTART_WITH) | OPM(OP_SETVAL_FALSE) | OPM(OP_SETVAL_TRUE) |
-		            OPM(OP_ALTER_RESTART),
-		.inc_max = 1, .cache = 1, .readers_lo = 2, .readers_hi = 6,
-		.writers = 2, .values = 300000, .ops = 2000, .bulk_pct = 20, .bulk_max = 8,
+	                    OPM(OP_ALTER_RESTART),
+		.inc_max = 1,
+		.cache = 1,
+		.readers_lo = 2,
+		.readers_hi = 6,
+		.writers = 2,
+		.values = 300000,
+		.ops = 2000,
+		.bulk_pct = 20,
+		.bulk_max = 8,
 	};
 	run_bands(&c);
 }
@@ -575,9 +610,17 @@ static void test_two_writers_alter(void **state)
 	(void)state;
 	band_case_t d = {
 		.name = "two_writers_alter",
-		.ops_mask = OPM(OP_ALTER_INC), .flip = true, .inc_max = 7, .cache = 1,
-		.readers_lo = 2, .readers_hi = 6, .writers = 2, .values = 300000, .ops = 2000,
-		.bulk_pct = 20, .bulk_max = 8,
+		.ops_mask = OPM(OP_ALTER_INC),
+		.flip = true,
+		.inc_max = 7,
+		.cache = 1,
+		.readers_lo = 2,
+		.readers_hi = 6,
+		.writers = 2,
+		.values = 300000,
+		.ops = 2000,
+		.bulk_pct = 20,
+		.bulk_max = 8,
 	};
 	run_bands(&d);
 }
@@ -589,8 +632,16 @@ static void test_cache_restart_bands(void **state)
 	band_case_t c = {
 		.name = "cache_restart_bands",
 		.ops_mask = OPM(OP_RESTART_WITH) | OPM(OP_ALTER_RESTART) | OPM(OP_ALTER_INC),
-		.flip = true, .inc_max = 4, .cache = 16, .readers_lo = 2, .readers_hi = 8,
-		.writers = 1, .values = 400000, .ops = 3000, .bulk_pct = 10, .bulk_max = 32,
+		.flip = true,
+		.inc_max = 4,
+		.cache = 16,
+		.readers_lo = 2,
+		.readers_hi = 8,
+		.writers = 1,
+		.values = 400000,
+		.ops = 3000,
+		.bulk_pct = 10,
+		.bulk_max = 32,
 	};
 	run_bands(&c);
 }
@@ -602,8 +653,13 @@ static void test_cache_setval_bands(void **state)
 	band_case_t c = {
 		.name = "cache_setval_bands",
 		.ops_mask = OPM(OP_SETVAL_FALSE) | OPM(OP_SETVAL_TRUE) | OPM(OP_RESTART_WITH),
-		.inc_max = 1, .cache = 16, .readers_lo = 2, .readers_hi = 8, .writers = 1,
-		.values = 400000, .ops = 3000,
+		.inc_max = 1,
+		.cache = 16,
+		.readers_lo = 2,
+		.readers_hi = 8,
+		.writers = 1,
+		.values = 400000,
+		.ops = 3000,
 	};
 	run_bands(&c);
 }
@@ -619,8 +675,15 @@ static void test_cache_restart_stalls(void **state)
 	band_case_t c = {
 		.name = "cache_restart_stalls",
 		.ops_mask = OPM(OP_RESTART_WITH) | OPM(OP_ALTER_RESTART) | OPM(OP_ALTER_INC),
-		.inc_max = 3, .cache = 64, .readers_lo = 4, .readers_hi = 8,
-		.writers = 1, .values = 1000000, .ops = 600000, .stalls = true, .no_pace = true,
+		.inc_max = 3,
+		.cache = 64,
+		.readers_lo = 4,
+		.readers_hi = 8,
+		.writers = 1,
+		.values = 1000000,
+		.ops = 600000,
+		.stalls = true,
+		.no_pace = true,
 		.free_readers = true,
 	};
 	run_bands(&c);
@@ -633,10 +696,19 @@ static void test_mixed_writers_stalls(void **state)
 	band_case_t c = {
 		.name = "mixed_writers_stalls",
 		.ops_mask = OPM(OP_RESTART_WITH) | OPM(OP_SETVAL_FALSE) | OPM(OP_SETVAL_TRUE) |
-		            OPM(OP_ALTER_RESTART) | OPM(OP_ALTER_INC),
-		.inc_max = 13, .cache = 1, .readers_lo = 4, .readers_hi = 8, .writers = 1,
-		.values = 1000000, .ops = 200000, .bulk_pct = 20, .bulk_max = 16, .stalls = true,
-		.no_pace = true, .free_readers = true,
+	                    OPM(OP_ALTER_RESTART) | OPM(OP_ALTER_INC),
+		.inc_max = 13,
+		.cache = 1,
+		.readers_lo = 4,
+		.readers_hi = 8,
+		.writers = 1,
+		.values = 1000000,
+		.ops = 200000,
+		.bulk_pct = 20,
+		.bulk_max = 16,
+		.stalls = true,
+		.no_pace = true,
+		.free_readers = true,
 	};
 	run_bands(&c);
 }
@@ -650,10 +722,20 @@ static void test_reader_stalls(void **state)
 	band_case_t c = {
 		.name = "reader_stalls",
 		.ops_mask = OPM(OP_RESTART_WITH) | OPM(OP_SETVAL_FALSE) | OPM(OP_SETVAL_TRUE) |
-		            OPM(OP_ALTER_RESTART) | OPM(OP_ALTER_INC),
-		.inc_max = 13, .cache = 1, .readers_lo = 4, .readers_hi = 8, .writers = 1,
-		.values = 1000000, .ops = 600000, .bulk_pct = 20, .bulk_max = 16, .stalls = true,
-		.no_pace = true, .free_readers = true, .stall_weight0 = 5,
+	                    OPM(OP_ALTER_RESTART) | OPM(OP_ALTER_INC),
+		.inc_max = 13,
+		.cache = 1,
+		.readers_lo = 4,
+		.readers_hi = 8,
+		.writers = 1,
+		.values = 1000000,
+		.ops = 600000,
+		.bulk_pct = 20,
+		.bulk_max = 16,
+		.stalls = true,
+		.no_pace = true,
+		.free_readers = true,
+		.stall_weight0 = 5,
 	};
 	run_bands(&c);
 }
@@ -666,9 +748,17 @@ static void test_tag_wrap(void **state)
 	band_case_t c = {
 		.name = "tag_wrap",
 		.ops_mask = OPM(OP_RESTART_WITH) | OPM(OP_SETVAL_TRUE) | OPM(OP_ALTER_INC),
-		.inc_max = 3, .cache = 1, .readers_lo = 2, .readers_hi = 4, .writers = 1,
-		.values = 300000, .ops = 1000, .ops_min = (UINT64_C(1) << 20) + 4096,
-		.bulk_pct = 10, .bulk_max = 4, .no_pace = true,
+		.inc_max = 3,
+		.cache = 1,
+		.readers_lo = 2,
+		.readers_hi = 4,
+		.writers = 1,
+		.values = 300000,
+		.ops = 1000,
+		.ops_min = (UINT64_C(1) << 20) + 4096,
+		.bulk_pct = 10,
+		.bulk_max = 4,
+		.no_pace = true,
 	};
 	run_bands(&c);
 }
@@ -680,8 +770,14 @@ static void test_rebase_bands(void **state)
 	band_case_t c = {
 		.name = "rebase_bands",
 		.ops_mask = OPM(OP_RESTART_WITH) | OPM(OP_SETVAL_TRUE) | OPM(OP_ALTER_INC),
-		.inc_max = 3, .cache = 1, .readers_lo = 2, .readers_hi = 8, .writers = 1,
-		.values = 400000, .ops = 60, .rebase_at = UINT64_C(1) << 16,
+		.inc_max = 3,
+		.cache = 1,
+		.readers_lo = 2,
+		.readers_hi = 8,
+		.writers = 1,
+		.values = 400000,
+		.ops = 60,
+		.rebase_at = UINT64_C(1) << 16,
 	};
 	run_bands(&c);
 }
@@ -727,12 +823,14 @@ static void *inc_writer_main(void *arg)
 			int rc = numseq_get_options(w->s, &o);
 			w->opt_checks++;
 			if ((rc != NUMSEQ_OK || o.increment < 1 || o.increment > w->inc_max ||
-			     o.minvalue != 1 || o.maxvalue != INT64_MAX || o.cycle || o.cache != 1) &&
+			     o.minvalue != 1 || o.maxvalue != INT64_MAX || o.cycle ||
+			     o.cache != 1) &&
 			    w->opt_bad++ == 0)
-				snprintf(w->opt_msg, sizeof w->opt_msg,
-				         "get_options rc %d: inc %lld min %lld max %lld cycle %d cache %lld",
-				         rc, STRESS_LL(o.increment), STRESS_LL(o.minvalue),
-				         STRESS_LL(o.maxvalue), (int)o.cycle, STRESS_LL(o.cache));
+				snprintf(
+					w->opt_msg, sizeof w->opt_msg,
+					"get_options rc %d: inc %lld min %lld max %lld cycle %d cache %lld",
+					rc, STRESS_LL(o.increment), STRESS_LL(o.minvalue),
+					STRESS_LL(o.maxvalue), (int)o.cycle, STRESS_LL(o.cache));
 			sched_yield();
 		}
 		if (atomic_load_explicit(w->progress, memory_order_relaxed) >= w->total)
@@ -768,7 +866,8 @@ static void test_alter_increment_running(void **state)
 	const uint64_t per_reader = stress_n(200000, 1000);
 	const uint64_t total = per_reader * (uint64_t)readers;
 
-	numseq_options_t o = {.set = NUMSEQ_OPT_START | NUMSEQ_OPT_NAME, .start = 1,
+	numseq_options_t o = {.set = NUMSEQ_OPT_START | NUMSEQ_OPT_NAME,
+	                      .start = 1,
 	                      .name = "alter_increment_running"};
 	numseq_t *s = NULL;
 	int rc = numseq_create(&s, &o, &err);
@@ -799,10 +898,15 @@ static void test_alter_increment_running(void **state)
 		t[i].progress = &progress;
 		t[i].pace_limit = &pace_limit;
 	}
-	inc_writer_t w = {.s = s, .gate = &gate, .seed = stress_rng_next(&rng),
-	                  .progress = &progress, .pace_limit = &pace_limit, .total = total,
+	inc_writer_t w = {.s = s,
+	                  .gate = &gate,
+	                  .seed = stress_rng_next(&rng),
+	                  .progress = &progress,
+	                  .pace_limit = &pace_limit,
+	                  .total = total,
 	                  .ops = stress_n(4000, 20),
-	                  .inc_max = 13, .final_inc = 1};
+	                  .inc_max = 13,
+	                  .final_inc = 1};
 	stress_monitor_t mon;
 	memset(&mon, 0, sizeof mon);
 	mon.s = s;
@@ -815,7 +919,8 @@ static void test_alter_increment_running(void **state)
 
 	pthread_t tids[MAX_READERS + 2];
 	int cr = 0, cw = 0, cm = 0;
-	bool ok = stress_spawn(tids, readers, stress_taker_main, t, sizeof t[0], &cr, why, sizeof why);
+	bool ok = stress_spawn(tids, readers, stress_taker_main, t, sizeof t[0], &cr, why,
+	                       sizeof why);
 	if (ok)
 		ok = stress_spawn(tids + readers, 1, inc_writer_main, &w, 0, &cw, why, sizeof why);
 	if (ok)
@@ -846,7 +951,8 @@ static void test_alter_increment_running(void **state)
 	             STRESS_LLU(total));
 	STRESS_CHECK(stress_check_distinct(got.v, got.n, why, sizeof why), cs,
 	             "%s (%d readers, %llu ALTER INCREMENTs)", why, readers, STRESS_LLU(w.done));
-	STRESS_CHECK(got.v[0] == 1, cs, "the first value is %lld, not START 1", STRESS_LL(got.v[0]));
+	STRESS_CHECK(got.v[0] == 1, cs, "the first value is %lld, not START 1",
+	             STRESS_LL(got.v[0]));
 
 	int64_t L = 0, next = 0;
 	bool C = false;
@@ -858,7 +964,8 @@ static void test_alter_increment_running(void **state)
 	rc = numseq_nextval(s, &next, &err);
 	STRESS_CHECK(rc == NUMSEQ_OK && next == L + w.final_inc, cs,
 	             "after the run nextval gave rc %d value %lld, expected last_value %lld + "
-	             "INCREMENT %lld", rc, STRESS_LL(next), STRESS_LL(L), STRESS_LL(w.final_inc));
+	             "INCREMENT %lld",
+	             rc, STRESS_LL(next), STRESS_LL(L), STRESS_LL(w.final_inc));
 	printf("[stress]   %-28s %d readers, %llu ALTER INCREMENTs, %zu values, last_value "
 	       "%lld (largest handed out %lld), %llu reads, %llu epochs, %.2f s\n",
 	       "alter_increment_running", readers, STRESS_LLU(w.done), got.n, STRESS_LL(L),
@@ -950,7 +1057,8 @@ static void bound_reader_body(bound_reader_t *r)
 			sched_yield();
 		} else {
 			r->other_code = rc;
-			snprintf(r->msg, sizeof r->msg, "rc %d [%s] %s", rc, err.sqlstate, err.message);
+			snprintf(r->msg, sizeof r->msg, "rc %d [%s] %s", rc, err.sqlstate,
+			         err.message);
 			break;
 		}
 	}
@@ -973,7 +1081,7 @@ typedef struct bound_writer {
 	_Atomic uint64_t *limits_seen;
 	_Atomic int *alive;
 	uint64_t ops;
-	int64_t max;                 /* in: MAXVALUE at creation; out: the last one */
+	int64_t max; /* in: MAXVALUE at creation; out: the last one */
 	/* results */
 	uint64_t raises, lowered, refused;
 	int rc;
@@ -990,7 +1098,8 @@ static void *bound_writer_main(void *arg)
 			/* mostly wait until some reader ran into the limit */
 			uint64_t seen = atomic_load_explicit(w->limits_seen, memory_order_relaxed);
 			if (stress_rng_below(&rng, 5) != 0)
-				while (atomic_load_explicit(w->limits_seen, memory_order_relaxed) == seen &&
+				while (atomic_load_explicit(w->limits_seen, memory_order_relaxed) ==
+				               seen &&
 				       atomic_load_explicit(w->alive, memory_order_acquire) > 1)
 					sched_yield();
 			numseq_options_t a;
@@ -1002,13 +1111,15 @@ static void *bound_writer_main(void *arg)
 				int rc = numseq_alter(w->s, &a, &err);
 				if (rc == NUMSEQ_OK) {
 					w->max = a.maxvalue;
-					atomic_store_explicit(w->allowed, w->max, memory_order_seq_cst);
+					atomic_store_explicit(w->allowed, w->max,
+					                      memory_order_seq_cst);
 					w->lowered++;
 				} else if (rc == NUMSEQ_ERESTART) {
 					w->refused++;
 				} else {
 					w->rc = rc;
-					snprintf(w->msg, sizeof w->msg, "lowering MAXVALUE to %lld: rc %d %s",
+					snprintf(w->msg, sizeof w->msg,
+					         "lowering MAXVALUE to %lld: rc %d %s",
 					         STRESS_LL(a.maxvalue), rc, err.message);
 				}
 			} else {
@@ -1020,7 +1131,8 @@ static void *bound_writer_main(void *arg)
 					w->raises++;
 				} else {
 					w->rc = rc;
-					snprintf(w->msg, sizeof w->msg, "raising MAXVALUE to %lld: rc %d %s",
+					snprintf(w->msg, sizeof w->msg,
+					         "raising MAXVALUE to %lld: rc %d %s",
 					         STRESS_LL(a.maxvalue), rc, err.message);
 				}
 			}
@@ -1043,7 +1155,9 @@ static void test_alter_bounds_running(void **state)
 	const uint64_t ops = stress_n(3000, 30);
 
 	numseq_options_t o = {.set = NUMSEQ_OPT_START | NUMSEQ_OPT_MAXVALUE | NUMSEQ_OPT_NAME,
-	                      .start = 1, .maxvalue = 100, .name = "alter_bounds_running"};
+	                      .start = 1,
+	                      .maxvalue = 100,
+	                      .name = "alter_bounds_running"};
 	numseq_t *s = NULL;
 	int rc = numseq_create(&s, &o, &err);
 	STRESS_CHECK(rc == NUMSEQ_OK, cs, "create: rc %d %s", rc, err.message);
@@ -1074,9 +1188,15 @@ static void test_alter_bounds_running(void **state)
 		r[i].alive = &alive;
 		r[i].max_calls = ops * 2000 + 100000; /* a safety cap only */
 	}
-	bound_writer_t w = {.s = s, .gate = &gate, .seed = stress_rng_next(&rng),
-	                    .allowed = &allowed, .writer_done = &writer_done,
-	                    .limits_seen = &limits_seen, .alive = &alive, .ops = ops, .max = 100};
+	bound_writer_t w = {.s = s,
+	                    .gate = &gate,
+	                    .seed = stress_rng_next(&rng),
+	                    .allowed = &allowed,
+	                    .writer_done = &writer_done,
+	                    .limits_seen = &limits_seen,
+	                    .alive = &alive,
+	                    .ops = ops,
+	                    .max = 100};
 	stress_monitor_t mon;
 	memset(&mon, 0, sizeof mon);
 	mon.s = s;
@@ -1089,9 +1209,11 @@ static void test_alter_bounds_running(void **state)
 
 	pthread_t tids[MAX_READERS + 2];
 	int cr = 0, cw = 0, cm = 0;
-	bool ok = stress_spawn(tids, readers, bound_reader_main, r, sizeof r[0], &cr, why, sizeof why);
+	bool ok = stress_spawn(tids, readers, bound_reader_main, r, sizeof r[0], &cr, why,
+	                       sizeof why);
 	if (ok)
-		ok = stress_spawn(tids + readers, 1, bound_writer_main, &w, 0, &cw, why, sizeof why);
+		ok = stress_spawn(tids + readers, 1, bound_writer_main, &w, 0, &cw, why,
+		                  sizeof why);
 	if (ok)
 		ok = stress_spawn(tids + readers + 1, 1, stress_monitor_main, &mon, 0, &cm, why,
 		                  sizeof why);
@@ -1115,15 +1237,18 @@ static void test_alter_bounds_running(void **state)
 	for (int i = 0; i < readers; i++) {
 		STRESS_CHECK(!r[i].vals.oom, cs, "out of memory");
 		STRESS_CHECK(r[i].other_code == 0, cs, "reader %d: %s", i, r[i].msg);
-		STRESS_CHECK(r[i].over == 0, cs,
-		             "reader %d: %llu value(s) above the MAXVALUE in force; first %lld while "
-		             "MAXVALUE was at most %lld", i, STRESS_LLU(r[i].over),
-		             STRESS_LL(r[i].over_v), STRESS_LL(r[i].over_allowed));
+		STRESS_CHECK(
+			r[i].over == 0, cs,
+			"reader %d: %llu value(s) above the MAXVALUE in force; first %lld while "
+			"MAXVALUE was at most %lld",
+			i, STRESS_LLU(r[i].over), STRESS_LL(r[i].over_v),
+			STRESS_LL(r[i].over_allowed));
 		STRESS_CHECK(r[i].floor_violations == 0, cs,
 		             "reader %d: not linearizable: %llu value(s) not beyond one already "
-		             "returned, first %lld", i, STRESS_LLU(r[i].floor_violations),
-		             STRESS_LL(r[i].floor_v));
-		STRESS_CHECK(r[i].calls < r[i].max_calls, cs, "reader %d never saw the final limit", i);
+		             "returned, first %lld",
+		             i, STRESS_LLU(r[i].floor_violations), STRESS_LL(r[i].floor_v));
+		STRESS_CHECK(r[i].calls < r[i].max_calls, cs, "reader %d never saw the final limit",
+		             i);
 		for (size_t j = 0; j < r[i].vals.n; j++)
 			stress_vec_push(&all, r[i].vals.v[j]);
 	}
@@ -1158,8 +1283,8 @@ static void test_alter_bounds_running(void **state)
 	printf("[stress]   %-28s %d readers, %llu raises, %llu lowerings, %llu refused, final "
 	       "MAXVALUE %lld, %zu values, %llu gaps, %llu limit errors, %llu reads, %.2f s\n",
 	       "alter_bounds_running", readers, STRESS_LLU(w.raises), STRESS_LLU(w.lowered),
-	       STRESS_LLU(w.refused), STRESS_LL(w.max), all.n, STRESS_LLU(gaps),
-	       STRESS_LLU(limits), STRESS_LLU(mon.reads), stress_case_seconds());
+	       STRESS_LLU(w.refused), STRESS_LL(w.max), all.n, STRESS_LLU(gaps), STRESS_LLU(limits),
+	       STRESS_LLU(mon.reads), stress_case_seconds());
 	fflush(stdout);
 	stress_vec_free(&all);
 	for (int i = 0; i < readers; i++)

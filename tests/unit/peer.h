@@ -69,35 +69,16 @@ static void *peer_main(void *arg)
 		int rc = NUMSEQ_OK;
 		memset(&p->err, 0, sizeof p->err);
 		switch (op) {
-		case PEER_NEXTVAL:
-			rc = numseq_nextval(p->s, &p->out, &p->err);
-			break;
-		case PEER_NEXTVAL_N:
-			rc = numseq_nextval_n(p->s, p->k, &p->block, &p->err);
-			break;
-		case PEER_SETVAL:
-			rc = numseq_setval(p->s, p->v, p->is_called, &p->err);
-			break;
-		case PEER_RESTART:
-			rc = numseq_restart(p->s, &p->err);
-			break;
-		case PEER_RESTART_WITH:
-			rc = numseq_restart_with(p->s, p->v, &p->err);
-			break;
-		case PEER_ALTER:
-			rc = numseq_alter(p->s, &p->opts, &p->err);
-			break;
-		case PEER_CURRVAL:
-			rc = numseq_currval(p->s, &p->out, &p->err);
-			break;
-		case PEER_LASTVAL:
-			rc = numseq_lastval(&p->out, &p->err);
-			break;
-		case PEER_DISCARD:
-			numseq_discard();
-			break;
-		case PEER_QUIT:
-			break;
+		case PEER_NEXTVAL: rc = numseq_nextval(p->s, &p->out, &p->err); break;
+		case PEER_NEXTVAL_N: rc = numseq_nextval_n(p->s, p->k, &p->block, &p->err); break;
+		case PEER_SETVAL: rc = numseq_setval(p->s, p->v, p->is_called, &p->err); break;
+		case PEER_RESTART: rc = numseq_restart(p->s, &p->err); break;
+		case PEER_RESTART_WITH: rc = numseq_restart_with(p->s, p->v, &p->err); break;
+		case PEER_ALTER: rc = numseq_alter(p->s, &p->opts, &p->err); break;
+		case PEER_CURRVAL: rc = numseq_currval(p->s, &p->out, &p->err); break;
+		case PEER_LASTVAL: rc = numseq_lastval(&p->out, &p->err); break;
+		case PEER_DISCARD: numseq_discard(); break;
+		case PEER_QUIT: break;
 		}
 
 		pthread_mutex_lock(&p->mu);
@@ -235,28 +216,27 @@ static inline void peer_discard(peer_t *p)
 }
 
 /* The peer's nextval must give this value. */
-static inline void peer_next_is_at(peer_t *p, numseq_t *s, int64_t expected,
-                                   const char *file, int line)
+static inline void peer_next_is_at(peer_t *p, numseq_t *s, int64_t expected, const char *file,
+                                   int line)
 {
 	int rc = peer_nextval(p, s);
 	if (rc != NUMSEQ_OK) {
-		print_error("peer nextval failed: %d (%s) \"%s\", expected %"
-		            PRId64 "\n", rc, numseq_strerror(rc), p->err.message,
-		            expected);
+		print_error("peer nextval failed: %d (%s) \"%s\", expected %" PRId64 "\n", rc,
+		            numseq_strerror(rc), p->err.message, expected);
 		_fail(file, line);
 	}
 	if (p->out != expected) {
-		print_error("peer nextval returned %" PRId64 ", expected %" PRId64
-		            "\n", p->out, expected);
+		print_error("peer nextval returned %" PRId64 ", expected %" PRId64 "\n", p->out,
+		            expected);
 		_fail(file, line);
 	}
 }
 #define PEER_NEXT(p, s, v) peer_next_is_at((p), (s), (v), __FILE__, __LINE__)
 
-#define PEER_NEXT_FAILS(p, s, code, sqlstate, message)                        \
-	do {                                                                  \
-		int pnrc_ = peer_nextval((p), (s));                           \
-		CHECK_ERR(pnrc_, &(p)->err, code, sqlstate, message);         \
+#define PEER_NEXT_FAILS(p, s, code, sqlstate, message)                \
+	do {                                                          \
+		int pnrc_ = peer_nextval((p), (s));                   \
+		CHECK_ERR(pnrc_, &(p)->err, code, sqlstate, message); \
 	} while (0)
 
 #endif

@@ -18,10 +18,9 @@
 static void test_alter_keeps_other_options(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_TYPE | O_START | O_INC | O_MIN | O_MAX |
-	                         O_CYCLE | O_CACHE,
-	                  .type = NUMSEQ_INTEGER, .start = 5, .increment = 2,
-	                  .minvalue = 3, .maxvalue = 50, .cycle = true, .cache = 4);
+	numseq_t *s = SEQ(.set = O_TYPE | O_START | O_INC | O_MIN | O_MAX | O_CYCLE | O_CACHE,
+	                  .type = NUMSEQ_INTEGER, .start = 5, .increment = 2, .minvalue = 3,
+	                  .maxvalue = 50, .cycle = true, .cache = 4);
 	ALTER(s, .set = O_INC, .increment = 3);
 	OPTIONS_ARE(s, NUMSEQ_INTEGER, 5, 3, 50, 3, true, 4);
 	numseq_options_t o;
@@ -77,8 +76,7 @@ static void test_alter_no_min_no_max(void **state)
 	OPTIONS_ARE(s, NUMSEQ_BIGINT, 1, I64MIN, 100, -1, false, 1);
 	seq_free(&s);
 
-	s = SEQ(.set = O_INC | O_MIN | O_MAX, .increment = 5, .minvalue = 3,
-	        .maxvalue = 50);
+	s = SEQ(.set = O_INC | O_MIN | O_MAX, .increment = 5, .minvalue = 3, .maxvalue = 50);
 	ALTER(s, .set = O_NOMIN | O_NOMAX);
 	OPTIONS_ARE(s, NUMSEQ_BIGINT, 3, 1, I64MAX, 5, false, 1);
 	seq_free(&s);
@@ -100,27 +98,25 @@ static void test_alter_no_min_no_max(void **state)
 static void test_alter_recomputed_default_checks_start(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_INC | O_MIN | O_MAX | O_START, .increment = -1,
-	                  .minvalue = -100, .maxvalue = 100, .start = 0);
-	ALTER_FAILS(s, NUMSEQ_ESTART, "22023",
-	            "START value (0) cannot be less than MINVALUE (1)",
+	numseq_t *s = SEQ(.set = O_INC | O_MIN | O_MAX | O_START, .increment = -1, .minvalue = -100,
+	                  .maxvalue = 100, .start = 0);
+	ALTER_FAILS(s, NUMSEQ_ESTART, "22023", "START value (0) cannot be less than MINVALUE (1)",
 	            .set = O_INC | O_NOMAX | O_NOMIN, .increment = 1);
 	ALTER_FAILS(s, NUMSEQ_ESTART, "22023",
-	            "START value (0) cannot be greater than MAXVALUE (-1)",
-	            .set = O_NOMAX);
+	            "START value (0) cannot be greater than MAXVALUE (-1)", .set = O_NOMAX);
 	OPTIONS_ARE(s, NUMSEQ_BIGINT, 0, -100, 100, -1, false, 1);
 	seq_free(&s);
 
-	s = SEQ(.set = O_INC | O_MIN | O_MAX | O_START, .increment = -1,
-	        .minvalue = -100, .maxvalue = -1, .start = -1);
-	ALTER(s, .set = O_INC | O_NOMAX | O_NOMIN | O_RESTART_WITH | O_START,
-	      .increment = 1, .restart = 1, .start = 1);
+	s = SEQ(.set = O_INC | O_MIN | O_MAX | O_START, .increment = -1, .minvalue = -100,
+	        .maxvalue = -1, .start = -1);
+	ALTER(s, .set = O_INC | O_NOMAX | O_NOMIN | O_RESTART_WITH | O_START, .increment = 1,
+	      .restart = 1, .start = 1);
 	OPTIONS_ARE(s, NUMSEQ_BIGINT, 1, 1, I64MAX, 1, false, 1);
 	NEXT(s, 1);
 	seq_free(&s);
 
-	s = SEQ(.set = O_TYPE | O_INC | O_MIN | O_MAX, .type = NUMSEQ_SMALLINT,
-	        .increment = -1, .minvalue = -50, .maxvalue = 50);
+	s = SEQ(.set = O_TYPE | O_INC | O_MIN | O_MAX, .type = NUMSEQ_SMALLINT, .increment = -1,
+	        .minvalue = -50, .maxvalue = 50);
 	ALTER_FAILS(s, NUMSEQ_ESTART, "22023",
 	            "START value (50) cannot be greater than MAXVALUE (-1)",
 	            .set = O_NOMIN | O_NOMAX);
@@ -181,8 +177,8 @@ static void test_alter_type_resets_extremes_only(void **state)
 	seq_free(&s);
 
 	s = SEQ(.set = O_TYPE, .type = NUMSEQ_SMALLINT);
-	ALTER(s, .set = O_TYPE | O_MAX | O_MIN, .type = NUMSEQ_INTEGER,
-	      .maxvalue = 100000, .minvalue = -5);
+	ALTER(s, .set = O_TYPE | O_MAX | O_MIN, .type = NUMSEQ_INTEGER, .maxvalue = 100000,
+	      .minvalue = -5);
 	OPTIONS_ARE(s, NUMSEQ_INTEGER, 1, -5, 100000, 1, false, 1);
 	seq_free(&s);
 }
@@ -220,21 +216,20 @@ static void test_alter_type_errors(void **state)
 	s = SEQ(.set = 0);
 	SETVAL(s, 40000, true);
 	ALTER_FAILS(s, NUMSEQ_ERESTART, "22023",
-	            "RESTART value (40000) cannot be greater than MAXVALUE (32767)",
-	            .set = O_TYPE, .type = NUMSEQ_SMALLINT);
+	            "RESTART value (40000) cannot be greater than MAXVALUE (32767)", .set = O_TYPE,
+	            .type = NUMSEQ_SMALLINT);
 	OPTIONS_ARE(s, NUMSEQ_BIGINT, 1, 1, I64MAX, 1, false, 1);
 	READ_IS(s, 40000, true);
 	seq_free(&s);
 
 	s = SEQ(.set = O_START, .start = 40000);
 	ALTER_FAILS(s, NUMSEQ_ESTART, "22023",
-	            "START value (40000) cannot be greater than MAXVALUE (32767)",
-	            .set = O_TYPE, .type = NUMSEQ_SMALLINT);
+	            "START value (40000) cannot be greater than MAXVALUE (32767)", .set = O_TYPE,
+	            .type = NUMSEQ_SMALLINT);
 	seq_free(&s);
 
 	s = SEQ(.set = 0);
-	ALTER_FAILS(s, NUMSEQ_ETYPE, "22023",
-	            "sequence type must be smallint, integer, or bigint",
+	ALTER_FAILS(s, NUMSEQ_ETYPE, "22023", "sequence type must be smallint, integer, or bigint",
 	            .set = O_TYPE, .type = (numseq_type_t)3);
 	OPTIONS_ARE(s, NUMSEQ_BIGINT, 1, 1, I64MAX, 1, false, 1);
 	seq_free(&s);
@@ -275,25 +270,23 @@ static void test_alter_checks_start_then_last_value(void **state)
 {
 	(void)state;
 	numseq_t *s = SEQ(.set = O_MAX, .maxvalue = 100);
-	ALTER_FAILS(s, NUMSEQ_ESTART, "22023",
-	            "START value (1) cannot be less than MINVALUE (5)",
+	ALTER_FAILS(s, NUMSEQ_ESTART, "22023", "START value (1) cannot be less than MINVALUE (5)",
 	            .set = O_MIN, .minvalue = 5);
 	OPTIONS_ARE(s, NUMSEQ_BIGINT, 1, 1, 100, 1, false, 1);
 	seq_free(&s);
 
 	s = SEQ(.set = O_MAX | O_START, .maxvalue = 100, .start = 10);
 	ALTER_FAILS(s, NUMSEQ_ESTART, "22023",
-	            "START value (10) cannot be greater than MAXVALUE (5)",
-	            .set = O_MAX, .maxvalue = 5);
-	ALTER_FAILS(s, NUMSEQ_ESTART, "22023",
-	            "START value (10) cannot be less than MINVALUE (15)",
+	            "START value (10) cannot be greater than MAXVALUE (5)", .set = O_MAX,
+	            .maxvalue = 5);
+	ALTER_FAILS(s, NUMSEQ_ESTART, "22023", "START value (10) cannot be less than MINVALUE (15)",
 	            .set = O_MAX | O_MIN, .maxvalue = 20, .minvalue = 15);
 	ALTER_FAILS(s, NUMSEQ_ERESTART, "22023",
-	            "RESTART value (10) cannot be less than MINVALUE (15)",
-	            .set = O_MIN | O_START, .minvalue = 15, .start = 15);
+	            "RESTART value (10) cannot be less than MINVALUE (15)", .set = O_MIN | O_START,
+	            .minvalue = 15, .start = 15);
 	OPTIONS_ARE(s, NUMSEQ_BIGINT, 10, 1, 100, 1, false, 1);
-	ALTER(s, .set = O_MIN | O_START | O_RESTART_WITH, .minvalue = 15,
-	      .start = 15, .restart = 15);
+	ALTER(s, .set = O_MIN | O_START | O_RESTART_WITH, .minvalue = 15, .start = 15,
+	      .restart = 15);
 	OPTIONS_ARE(s, NUMSEQ_BIGINT, 15, 15, 100, 1, false, 1);
 	NEXT(s, 15);
 	seq_free(&s);
@@ -316,8 +309,8 @@ static void test_alter_below_last_value(void **state)
 	for (int64_t i = 1; i <= 10; i++)
 		NEXT(s, i);
 	ALTER_FAILS(s, NUMSEQ_ERESTART, "22023",
-	            "RESTART value (10) cannot be greater than MAXVALUE (5)",
-	            .set = O_MAX, .maxvalue = 5);
+	            "RESTART value (10) cannot be greater than MAXVALUE (5)", .set = O_MAX,
+	            .maxvalue = 5);
 	OPTIONS_ARE(s, NUMSEQ_BIGINT, 1, 1, 100, 1, false, 1);
 	READ_IS(s, 10, true);
 	NEXT(s, 11);
@@ -326,8 +319,8 @@ static void test_alter_below_last_value(void **state)
 	s = SEQ(.set = O_MAX | O_START, .maxvalue = 100, .start = 10);
 	SETVAL(s, 12, false);
 	ALTER_FAILS(s, NUMSEQ_ERESTART, "22023",
-	            "RESTART value (12) cannot be greater than MAXVALUE (11)",
-	            .set = O_MAX, .maxvalue = 11);
+	            "RESTART value (12) cannot be greater than MAXVALUE (11)", .set = O_MAX,
+	            .maxvalue = 11);
 	READ_IS(s, 12, false);
 	seq_free(&s);
 }
@@ -340,11 +333,10 @@ static void test_alter_below_last_value(void **state)
 static void test_alter_minmax_before_values(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_MIN | O_INC | O_MAX, .minvalue = I64MIN,
-	                  .increment = -1, .maxvalue = I64MAX);
+	numseq_t *s = SEQ(.set = O_MIN | O_INC | O_MAX, .minvalue = I64MIN, .increment = -1,
+	                  .maxvalue = I64MAX);
 	SETVAL(s, 0, true);
-	ALTER_FAILS(s, NUMSEQ_EMINMAX, "22023",
-	            "MINVALUE (6) must be less than MAXVALUE (5)",
+	ALTER_FAILS(s, NUMSEQ_EMINMAX, "22023", "MINVALUE (6) must be less than MAXVALUE (5)",
 	            .set = O_MAX | O_MIN, .maxvalue = 5, .minvalue = 6);
 	seq_free(&s);
 }
@@ -377,11 +369,10 @@ static void test_alter_cycle_after_exhaustion(void **state)
 static void test_alter_several_at_once(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_START | O_MAX | O_INC, .start = 5,
-	                  .maxvalue = 100, .increment = 2);
+	numseq_t *s = SEQ(.set = O_START | O_MAX | O_INC, .start = 5, .maxvalue = 100,
+	                  .increment = 2);
 	NEXT(s, 5);
-	ALTER(s, .set = O_INC | O_MAX | O_CYCLE, .increment = 3, .maxvalue = 6,
-	      .cycle = true);
+	ALTER(s, .set = O_INC | O_MAX | O_CYCLE, .increment = 3, .maxvalue = 6, .cycle = true);
 	OPTIONS_ARE(s, NUMSEQ_BIGINT, 5, 1, 6, 3, true, 1);
 	READ_IS(s, 5, true);
 	NEXT(s, 1);
@@ -445,8 +436,8 @@ static void test_restart_via_alter(void **state)
 	            "RESTART value (101) cannot be greater than MAXVALUE (100)",
 	            .set = O_RESTART_WITH, .restart = 101);
 	ALTER_FAILS(s, NUMSEQ_ERESTART, "22023",
-	            "RESTART value (0) cannot be less than MINVALUE (1)",
-	            .set = O_RESTART_WITH, .restart = 0);
+	            "RESTART value (0) cannot be less than MINVALUE (1)", .set = O_RESTART_WITH,
+	            .restart = 0);
 	READ_IS(s, 43, true);
 	seq_free(&s);
 
@@ -485,23 +476,20 @@ static void test_alter_errors_change_nothing(void **state)
 	(void)state;
 	numseq_t *s = SEQ(.set = O_INC | O_MAX, .increment = 2, .maxvalue = 100);
 	NEXT(s, 1);
-	ALTER_FAILS(s, NUMSEQ_EINCREMENT, "22023", "INCREMENT must not be zero",
-	            .set = O_INC, .increment = 0);
+	ALTER_FAILS(s, NUMSEQ_EINCREMENT, "22023", "INCREMENT must not be zero", .set = O_INC,
+	            .increment = 0);
 	ALTER_FAILS(s, NUMSEQ_ECACHE, "22023", "CACHE (0) must be greater than zero",
 	            .set = O_CACHE, .cache = 0);
-	ALTER_FAILS(s, NUMSEQ_EMINMAX, "22023",
-	            "MINVALUE (200) must be less than MAXVALUE (100)",
+	ALTER_FAILS(s, NUMSEQ_EMINMAX, "22023", "MINVALUE (200) must be less than MAXVALUE (100)",
 	            .set = O_MIN, .minvalue = 200);
-	ALTER_FAILS(s, NUMSEQ_EMINMAX, "22023",
-	            "MINVALUE (100) must be less than MAXVALUE (100)",
+	ALTER_FAILS(s, NUMSEQ_EMINMAX, "22023", "MINVALUE (100) must be less than MAXVALUE (100)",
 	            .set = O_MIN, .minvalue = 100);
-	ALTER_FAILS(s, NUMSEQ_EMINMAX, "22023",
-	            "MINVALUE (100) must be less than MAXVALUE (100)",
+	ALTER_FAILS(s, NUMSEQ_EMINMAX, "22023", "MINVALUE (100) must be less than MAXVALUE (100)",
 	            .set = O_MIN | O_MAX, .minvalue = 100, .maxvalue = 100);
 	/* a failing ALTER with CYCLE and a RESTART in it changes neither */
 	ALTER_FAILS(s, NUMSEQ_ECACHE, "22023", "CACHE (0) must be greater than zero",
-	            .set = O_CYCLE | O_RESTART_WITH | O_CACHE, .cycle = true,
-	            .restart = 50, .cache = 0);
+	            .set = O_CYCLE | O_RESTART_WITH | O_CACHE, .cycle = true, .restart = 50,
+	            .cache = 0);
 	OPTIONS_ARE(s, NUMSEQ_BIGINT, 1, 1, 100, 2, false, 1);
 	READ_IS(s, 1, true);
 	CURRVAL_IS(s, 1);
@@ -519,15 +507,13 @@ static void test_alter_conflicting_options(void **state)
 	(void)state;
 	const char *msg = "conflicting or redundant options";
 	numseq_t *s = SEQ(.set = 0);
-	ALTER_FAILS(s, NUMSEQ_EOPTION, "42601", msg,
-	            .set = O_RESTART | O_RESTART_WITH, .restart = 5);
-	ALTER_FAILS(s, NUMSEQ_EOPTION, "42601", msg,
-	            .set = O_INC | O_MAX | O_NOMAX, .increment = 0, .maxvalue = 1);
-	ALTER_FAILS(s, NUMSEQ_EOPTION, "42601", msg,
-	            .set = O_MIN | O_NOMIN, .minvalue = 1);
-	ALTER_FAILS(s, NUMSEQ_EOPTION, "42601", msg,
-	            .set = O_INC | O_RESTART_WITH | O_RESTART, .increment = 0,
-	            .restart = 0);
+	ALTER_FAILS(s, NUMSEQ_EOPTION, "42601", msg, .set = O_RESTART | O_RESTART_WITH,
+	            .restart = 5);
+	ALTER_FAILS(s, NUMSEQ_EOPTION, "42601", msg, .set = O_INC | O_MAX | O_NOMAX, .increment = 0,
+	            .maxvalue = 1);
+	ALTER_FAILS(s, NUMSEQ_EOPTION, "42601", msg, .set = O_MIN | O_NOMIN, .minvalue = 1);
+	ALTER_FAILS(s, NUMSEQ_EOPTION, "42601", msg, .set = O_INC | O_RESTART_WITH | O_RESTART,
+	            .increment = 0, .restart = 0);
 	ALTER_FAILS(s, NUMSEQ_EOPTION, NULL, NULL, .set = O_NAME, .name = "t");
 	ALTER_FAILS(s, NUMSEQ_EOPTION, NULL, NULL, .set = 1u << 12);
 	numseq_options_t o;

@@ -10,8 +10,8 @@
  */
 #include "unit_common.h"
 
-static void block_is_at(numseq_t *s, uint64_t k, int64_t first, int64_t step,
-                        uint64_t count, const char *file, int line)
+static void block_is_at(numseq_t *s, uint64_t k, int64_t first, int64_t step, uint64_t count,
+                        const char *file, int line)
 {
 	numseq_block_t b;
 	numseq_error_t e;
@@ -19,28 +19,28 @@ static void block_is_at(numseq_t *s, uint64_t k, int64_t first, int64_t step,
 	memset(&e, 0, sizeof e);
 	int rc = numseq_nextval_n(s, k, &b, &e);
 	if (rc != NUMSEQ_OK) {
-		print_error("nextval_n(%" PRIu64 ") failed: %d (%s) \"%s\"\n", k,
-		            rc, numseq_strerror(rc), e.message);
+		print_error("nextval_n(%" PRIu64 ") failed: %d (%s) \"%s\"\n", k, rc,
+		            numseq_strerror(rc), e.message);
 		_fail(file, line);
 	}
 	if (b.first != first || b.step != step || b.count != count) {
-		print_error("nextval_n(%" PRIu64 ") gave {first %" PRId64
-		            ", step %" PRId64 ", count %" PRIu64
-		            "}, expected {%" PRId64 ", %" PRId64 ", %" PRIu64 "}\n",
+		print_error("nextval_n(%" PRIu64 ") gave {first %" PRId64 ", step %" PRId64
+		            ", count %" PRIu64 "}, expected {%" PRId64 ", %" PRId64 ", %" PRIu64
+		            "}\n",
 		            k, b.first, b.step, b.count, first, step, count);
 		_fail(file, line);
 	}
 }
-#define BLOCK(s, k, first, step, count)                                       \
+#define BLOCK(s, k, first, step, count) \
 	block_is_at((s), (k), (first), (step), (count), __FILE__, __LINE__)
 
-#define BLOCK_FAILS(s, k, code, sqlstate, message)                            \
-	do {                                                                  \
-		numseq_block_t bb_;                                           \
-		numseq_error_t be_;                                           \
-		memset(&be_, 0, sizeof be_);                                  \
-		int brc_ = numseq_nextval_n((s), (k), &bb_, &be_);            \
-		CHECK_ERR(brc_, &be_, code, sqlstate, message);               \
+#define BLOCK_FAILS(s, k, code, sqlstate, message)                 \
+	do {                                                       \
+		numseq_block_t bb_;                                \
+		numseq_error_t be_;                                \
+		memset(&be_, 0, sizeof be_);                       \
+		int brc_ = numseq_nextval_n((s), (k), &bb_, &be_); \
+		CHECK_ERR(brc_, &be_, code, sqlstate, message);    \
 	} while (0)
 
 /* k consecutive values: CREATE SEQUENCE s CACHE 3 -> session holds 1..3,
@@ -109,8 +109,8 @@ static void test_bulk_exact_and_descending(void **state)
 static void test_bulk_cycle_wraps_next_call(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_INC | O_MAX | O_CYCLE, .increment = 3,
-	                  .maxvalue = 10, .cycle = true);
+	numseq_t *s = SEQ(.set = O_INC | O_MAX | O_CYCLE, .increment = 3, .maxvalue = 10,
+	                  .cycle = true);
 	BLOCK(s, 5, 1, 3, 4);
 	READ_IS(s, 10, true);
 	BLOCK(s, 5, 1, 3, 4);
@@ -131,9 +131,8 @@ static void test_bulk_cycle_wraps_next_call(void **state)
 static void test_bulk_full_range(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_INC | O_MIN | O_START | O_CYCLE,
-	                  .increment = I64MAX, .minvalue = I64MIN, .start = 0,
-	                  .cycle = true);
+	numseq_t *s = SEQ(.set = O_INC | O_MIN | O_START | O_CYCLE, .increment = I64MAX,
+	                  .minvalue = I64MIN, .start = 0, .cycle = true);
 	BLOCK(s, 5, 0, I64MAX, 2);
 	READ_IS(s, I64MAX, true);
 	BLOCK(s, 5, I64MIN, I64MAX, 3);
@@ -149,8 +148,8 @@ static void test_bulk_full_range(void **state)
 static void test_bulk_large_k(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_MAX | O_INC | O_START, .maxvalue = 10,
-	                  .increment = -1, .start = 10);
+	numseq_t *s = SEQ(.set = O_MAX | O_INC | O_START, .maxvalue = 10, .increment = -1,
+	                  .start = 10);
 	BLOCK(s, 1000, 10, -1, 1000);
 	READ_IS(s, -989, true);
 	seq_free(&s);
@@ -160,7 +159,6 @@ static void test_bulk_large_k(void **state)
 	BLOCK(s, UINT64_MAX, 1, 1, 10);
 	READ_IS(s, 10, true);
 	seq_free(&s);
-
 }
 
 /* A block is cut short only by the bound (header: "the block stops at the
@@ -171,8 +169,7 @@ static void test_bulk_large_k(void **state)
 static void test_bulk_huge_k_full_range(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_MIN | O_MAX, .minvalue = I64MIN,
-	                  .maxvalue = I64MAX);
+	numseq_t *s = SEQ(.set = O_MIN | O_MAX, .minvalue = I64MIN, .maxvalue = I64MAX);
 	BLOCK(s, UINT64_MAX, I64MIN, 1, UINT64_MAX);
 	READ_IS(s, I64MAX - 1, true);
 	NEXT(s, I64MAX);
@@ -186,8 +183,8 @@ static void test_bulk_huge_k_full_range(void **state)
 static void test_bulk_wide_increment(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_INC | O_MIN | O_MAX | O_CYCLE, .increment = 100,
-	                  .minvalue = 1, .maxvalue = 10, .cycle = true);
+	numseq_t *s = SEQ(.set = O_INC | O_MIN | O_MAX | O_CYCLE, .increment = 100, .minvalue = 1,
+	                  .maxvalue = 10, .cycle = true);
 	BLOCK(s, 3, 1, 100, 1);
 	BLOCK(s, 3, 1, 100, 1);
 	seq_free(&s);
@@ -285,18 +282,12 @@ static void test_bulk_bad_arguments(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_bulk_consecutive),
-		T(test_bulk_stops_at_bound),
-		T(test_bulk_exact_and_descending),
-		T(test_bulk_cycle_wraps_next_call),
-		T(test_bulk_full_range),
-		T(test_bulk_large_k),
-		T(test_bulk_huge_k_full_range),
-		T(test_bulk_wide_increment),
-		T(test_bulk_after_setval_false),
-		T(test_bulk_step_after_alter),
-		T(test_bulk_sets_currval),
-		T(test_bulk_bypasses_cache),
+		T(test_bulk_consecutive),          T(test_bulk_stops_at_bound),
+		T(test_bulk_exact_and_descending), T(test_bulk_cycle_wraps_next_call),
+		T(test_bulk_full_range),           T(test_bulk_large_k),
+		T(test_bulk_huge_k_full_range),    T(test_bulk_wide_increment),
+		T(test_bulk_after_setval_false),   T(test_bulk_step_after_alter),
+		T(test_bulk_sets_currval),         T(test_bulk_bypasses_cache),
 		T(test_bulk_bad_arguments),
 	};
 	return cmocka_run_group_tests_name("bulk", tests, NULL, NULL);

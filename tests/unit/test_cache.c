@@ -72,8 +72,8 @@ static void test_refill_stops_at_limit(void **state)
 static void test_cycle_refill_never_wraps(void **state)
 {
 	peer_t *s2 = *state;
-	numseq_t *s = SEQ(.set = O_CACHE | O_MIN | O_MAX | O_CYCLE, .cache = 4,
-	                  .minvalue = 1, .maxvalue = 6, .cycle = true);
+	numseq_t *s = SEQ(.set = O_CACHE | O_MIN | O_MAX | O_CYCLE, .cache = 4, .minvalue = 1,
+	                  .maxvalue = 6, .cycle = true);
 	NEXT(s, 1);
 	READ_IS(s, 4, true);
 	PEER_NEXT(s2, s, 5);
@@ -111,8 +111,8 @@ static void test_limit_reaches_other_session_first(void **state)
 static void test_descending_cache(void **state)
 {
 	peer_t *s2 = *state;
-	numseq_t *s = SEQ(.set = O_CACHE | O_INC | O_MIN, .cache = 4,
-	                  .increment = -2, .minvalue = -9);
+	numseq_t *s = SEQ(.set = O_CACHE | O_INC | O_MIN, .cache = 4, .increment = -2,
+	                  .minvalue = -9);
 	NEXT(s, -1);
 	READ_IS(s, -7, true);
 	PEER_NEXT(s2, s, -9);
@@ -186,8 +186,7 @@ static void test_alter_by_other_drops_cache(void **state)
 	peer_t *s2 = *state;
 	numseq_t *s = SEQ(.set = O_CACHE, .cache = 5);
 	NEXT(s, 1);
-	assert_rc(peer_alter(s2, s, OPTS(.set = O_INC, .increment = 100)),
-	          NUMSEQ_OK);
+	assert_rc(peer_alter(s2, s, OPTS(.set = O_INC, .increment = 100)), NUMSEQ_OK);
 	NEXT(s, 105);
 	READ_IS(s, 505, true);
 	PEER_NEXT(s2, s, 605);
@@ -286,8 +285,8 @@ static void test_alter_sees_reserved_values(void **state)
 static void test_large_cache(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_CACHE | O_MAX | O_INC | O_START, .cache = 1000,
-	                  .maxvalue = 10, .increment = -1, .start = 10);
+	numseq_t *s = SEQ(.set = O_CACHE | O_MAX | O_INC | O_START, .cache = 1000, .maxvalue = 10,
+	                  .increment = -1, .start = 10);
 	NEXT(s, 10);
 	READ_IS(s, -989, true);
 	NEXTS(s, 9, 8);
@@ -306,8 +305,7 @@ static void test_large_cache(void **state)
 static void test_cache_int64_max(void **state)
 {
 	peer_t *s2 = *state;
-	numseq_t *s = SEQ(.set = O_CACHE | O_START, .cache = I64MAX,
-	                  .start = I64MAX - 1);
+	numseq_t *s = SEQ(.set = O_CACHE | O_START, .cache = I64MAX, .start = I64MAX - 1);
 	NEXT(s, I64MAX - 1);
 	READ_IS(s, I64MAX, true);
 	PEER_NEXT_FAILS(s2, s, NUMSEQ_EMAXVALUE, "2200H",

@@ -96,8 +96,8 @@ static void test_defaults_per_type(void **state)
 	s = SEQ(.set = O_TYPE | O_INC, .type = NUMSEQ_INTEGER, .increment = -1);
 	OPTIONS_ARE(s, NUMSEQ_INTEGER, -1, -2147483648LL, -1, -1, false, 1);
 	seq_free(&s);
-	s = SEQ(.set = O_TYPE | O_INC | O_MAX, .type = NUMSEQ_BIGINT,
-	        .increment = -1, .maxvalue = 100);
+	s = SEQ(.set = O_TYPE | O_INC | O_MAX, .type = NUMSEQ_BIGINT, .increment = -1,
+	        .maxvalue = 100);
 	OPTIONS_ARE(s, NUMSEQ_BIGINT, 100, I64MIN, 100, -1, false, 1);
 	READ_IS(s, 100, false);
 	seq_free(&s);
@@ -121,8 +121,7 @@ static void test_defaults_start_follows_bounds(void **state)
 	s = SEQ(.set = O_INC | O_MIN, .increment = -1, .minvalue = -5);
 	OPTIONS_ARE(s, NUMSEQ_BIGINT, -1, -5, -1, -1, false, 1);
 	seq_free(&s);
-	s = SEQ(.set = O_INC | O_MAX | O_MIN, .increment = -1, .maxvalue = 5,
-	        .minvalue = 1);
+	s = SEQ(.set = O_INC | O_MAX | O_MIN, .increment = -1, .maxvalue = 5, .minvalue = 1);
 	OPTIONS_ARE(s, NUMSEQ_BIGINT, 5, 1, 5, -1, false, 1);
 	seq_free(&s);
 }
@@ -133,11 +132,9 @@ static void test_defaults_start_follows_bounds(void **state)
 static void test_all_options_given(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_TYPE | O_START | O_INC | O_MIN | O_MAX |
-	                         O_CYCLE | O_CACHE,
-	                  .type = NUMSEQ_SMALLINT, .start = 5, .increment = -3,
-	                  .minvalue = -10, .maxvalue = 10, .cycle = true,
-	                  .cache = 7);
+	numseq_t *s = SEQ(.set = O_TYPE | O_START | O_INC | O_MIN | O_MAX | O_CYCLE | O_CACHE,
+	                  .type = NUMSEQ_SMALLINT, .start = 5, .increment = -3, .minvalue = -10,
+	                  .maxvalue = 10, .cycle = true, .cache = 7);
 	OPTIONS_ARE(s, NUMSEQ_SMALLINT, 5, -10, 10, -3, true, 7);
 	READ_IS(s, 5, false);
 	seq_free(&s);
@@ -188,8 +185,8 @@ static void test_extremes_accepted(void **state)
 	s = SEQ(.set = O_TYPE | O_INC, .type = NUMSEQ_SMALLINT, .increment = 100000);
 	OPTIONS_ARE(s, NUMSEQ_SMALLINT, 1, 1, 32767, 100000, false, 1);
 	seq_free(&s);
-	s = SEQ(.set = O_TYPE | O_MIN | O_MAX | O_INC, .type = NUMSEQ_SMALLINT,
-	        .minvalue = -32768, .maxvalue = 32767, .increment = 32767);
+	s = SEQ(.set = O_TYPE | O_MIN | O_MAX | O_INC, .type = NUMSEQ_SMALLINT, .minvalue = -32768,
+	        .maxvalue = 32767, .increment = 32767);
 	OPTIONS_ARE(s, NUMSEQ_SMALLINT, -32768, -32768, 32767, 32767, false, 1);
 	seq_free(&s);
 }
@@ -202,8 +199,7 @@ static void test_extremes_accepted(void **state)
 static void test_full_int64_range(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_MIN | O_MAX, .minvalue = I64MIN,
-	                  .maxvalue = I64MAX);
+	numseq_t *s = SEQ(.set = O_MIN | O_MAX, .minvalue = I64MIN, .maxvalue = I64MAX);
 	OPTIONS_ARE(s, NUMSEQ_BIGINT, I64MIN, I64MIN, I64MAX, 1, false, 1);
 	NEXTS(s, I64MIN, I64MIN + 1);
 	seq_free(&s);
@@ -218,14 +214,11 @@ static void test_bad_type(void **state)
 {
 	(void)state;
 	const char *msg = "sequence type must be smallint, integer, or bigint";
-	CREATE_FAILS(NUMSEQ_ETYPE, "22023", msg, .set = O_TYPE,
-	             .type = (numseq_type_t)3);
-	CREATE_FAILS(NUMSEQ_ETYPE, "22023", msg, .set = O_TYPE,
-	             .type = (numseq_type_t)16);
-	CREATE_FAILS(NUMSEQ_ETYPE, "22023", msg, .set = O_TYPE,
-	             .type = (numseq_type_t)0);
-	CREATE_FAILS(NUMSEQ_ETYPE, "22023", msg, .set = O_TYPE | O_INC,
-	             .type = (numseq_type_t)1, .increment = 0);
+	CREATE_FAILS(NUMSEQ_ETYPE, "22023", msg, .set = O_TYPE, .type = (numseq_type_t)3);
+	CREATE_FAILS(NUMSEQ_ETYPE, "22023", msg, .set = O_TYPE, .type = (numseq_type_t)16);
+	CREATE_FAILS(NUMSEQ_ETYPE, "22023", msg, .set = O_TYPE, .type = (numseq_type_t)0);
+	CREATE_FAILS(NUMSEQ_ETYPE, "22023", msg, .set = O_TYPE | O_INC, .type = (numseq_type_t)1,
+	             .increment = 0);
 }
 
 /* CREATE SEQUENCE s INCREMENT 0 MINVALUE 10 MAXVALUE 5 CACHE 0;
@@ -234,10 +227,10 @@ static void test_increment_zero_first(void **state)
 {
 	(void)state;
 	CREATE_FAILS(NUMSEQ_EINCREMENT, "22023", "INCREMENT must not be zero",
-	             .set = O_INC | O_MIN | O_MAX | O_CACHE, .increment = 0,
-	             .minvalue = 10, .maxvalue = 5, .cache = 0);
-	CREATE_FAILS(NUMSEQ_EINCREMENT, "22023", "INCREMENT must not be zero",
-	             .set = O_INC, .increment = 0);
+	             .set = O_INC | O_MIN | O_MAX | O_CACHE, .increment = 0, .minvalue = 10,
+	             .maxvalue = 5, .cache = 0);
+	CREATE_FAILS(NUMSEQ_EINCREMENT, "22023", "INCREMENT must not be zero", .set = O_INC,
+	             .increment = 0);
 }
 
 /* CREATE SEQUENCE s AS smallint MAXVALUE 100000 MINVALUE 200000;
@@ -253,21 +246,18 @@ static void test_maxvalue_type_range(void **state)
 	(void)state;
 	CREATE_FAILS(NUMSEQ_ETYPERANGE, "22023",
 	             "MAXVALUE (100000) is out of range for sequence data type smallint",
-	             .set = O_TYPE | O_MAX | O_MIN, .type = NUMSEQ_SMALLINT,
-	             .maxvalue = 100000, .minvalue = 200000);
+	             .set = O_TYPE | O_MAX | O_MIN, .type = NUMSEQ_SMALLINT, .maxvalue = 100000,
+	             .minvalue = 200000);
 	CREATE_FAILS(NUMSEQ_ETYPERANGE, "22023",
 	             "MAXVALUE (40000) is out of range for sequence data type smallint",
-	             .set = O_TYPE | O_MAX, .type = NUMSEQ_SMALLINT,
-	             .maxvalue = 40000);
+	             .set = O_TYPE | O_MAX, .type = NUMSEQ_SMALLINT, .maxvalue = 40000);
 	CREATE_FAILS(NUMSEQ_ETYPERANGE, "22023",
 	             "MAXVALUE (2147483648) is out of range for sequence data type integer",
-	             .set = O_TYPE | O_MAX, .type = NUMSEQ_INTEGER,
-	             .maxvalue = 2147483648LL);
+	             .set = O_TYPE | O_MAX, .type = NUMSEQ_INTEGER, .maxvalue = 2147483648LL);
 	CREATE_FAILS(NUMSEQ_ETYPERANGE, "22023",
 	             "MAXVALUE (-40000) is out of range for sequence data type smallint",
-	             .set = O_TYPE | O_INC | O_MAX | O_MIN,
-	             .type = NUMSEQ_SMALLINT, .increment = -1, .maxvalue = -40000,
-	             .minvalue = -50000);
+	             .set = O_TYPE | O_INC | O_MAX | O_MIN, .type = NUMSEQ_SMALLINT,
+	             .increment = -1, .maxvalue = -40000, .minvalue = -50000);
 }
 
 /* CREATE SEQUENCE s AS smallint MINVALUE -100000;
@@ -281,20 +271,17 @@ static void test_minvalue_type_range(void **state)
 	(void)state;
 	CREATE_FAILS(NUMSEQ_ETYPERANGE, "22023",
 	             "MINVALUE (-100000) is out of range for sequence data type smallint",
-	             .set = O_TYPE | O_MIN, .type = NUMSEQ_SMALLINT,
-	             .minvalue = -100000);
+	             .set = O_TYPE | O_MIN, .type = NUMSEQ_SMALLINT, .minvalue = -100000);
 	CREATE_FAILS(NUMSEQ_ETYPERANGE, "22023",
 	             "MINVALUE (-2147483649) is out of range for sequence data type integer",
-	             .set = O_TYPE | O_MIN, .type = NUMSEQ_INTEGER,
+	             .set = O_TYPE | O_MIN, .type = NUMSEQ_INTEGER, .minvalue = -2147483649LL);
+	CREATE_FAILS(NUMSEQ_ETYPERANGE, "22023",
+	             "MINVALUE (-2147483649) is out of range for sequence data type integer",
+	             .set = O_TYPE | O_INC | O_MIN, .type = NUMSEQ_INTEGER, .increment = -1,
 	             .minvalue = -2147483649LL);
 	CREATE_FAILS(NUMSEQ_ETYPERANGE, "22023",
-	             "MINVALUE (-2147483649) is out of range for sequence data type integer",
-	             .set = O_TYPE | O_INC | O_MIN, .type = NUMSEQ_INTEGER,
-	             .increment = -1, .minvalue = -2147483649LL);
-	CREATE_FAILS(NUMSEQ_ETYPERANGE, "22023",
 	             "MINVALUE (40000) is out of range for sequence data type smallint",
-	             .set = O_TYPE | O_MIN, .type = NUMSEQ_SMALLINT,
-	             .minvalue = 40000);
+	             .set = O_TYPE | O_MIN, .type = NUMSEQ_SMALLINT, .minvalue = 40000);
 }
 
 /* CREATE SEQUENCE s MINVALUE 10 MAXVALUE 5 START 100;
@@ -310,23 +297,16 @@ static void test_minvalue_type_range(void **state)
 static void test_min_must_be_less_than_max(void **state)
 {
 	(void)state;
-	CREATE_FAILS(NUMSEQ_EMINMAX, "22023",
-	             "MINVALUE (10) must be less than MAXVALUE (5)",
-	             .set = O_MIN | O_MAX | O_START, .minvalue = 10,
-	             .maxvalue = 5, .start = 100);
-	CREATE_FAILS(NUMSEQ_EMINMAX, "22023",
-	             "MINVALUE (5) must be less than MAXVALUE (5)",
+	CREATE_FAILS(NUMSEQ_EMINMAX, "22023", "MINVALUE (10) must be less than MAXVALUE (5)",
+	             .set = O_MIN | O_MAX | O_START, .minvalue = 10, .maxvalue = 5, .start = 100);
+	CREATE_FAILS(NUMSEQ_EMINMAX, "22023", "MINVALUE (5) must be less than MAXVALUE (5)",
 	             .set = O_MIN | O_MAX, .minvalue = 5, .maxvalue = 5);
-	CREATE_FAILS(NUMSEQ_EMINMAX, "22023",
-	             "MINVALUE (5) must be less than MAXVALUE (5)",
-	             .set = O_TYPE | O_MIN | O_MAX | O_START | O_CACHE,
-	             .type = NUMSEQ_INTEGER, .minvalue = 5, .maxvalue = 5,
-	             .start = 9, .cache = 0);
-	CREATE_FAILS(NUMSEQ_EMINMAX, "22023",
-	             "MINVALUE (20) must be less than MAXVALUE (-1)",
+	CREATE_FAILS(NUMSEQ_EMINMAX, "22023", "MINVALUE (5) must be less than MAXVALUE (5)",
+	             .set = O_TYPE | O_MIN | O_MAX | O_START | O_CACHE, .type = NUMSEQ_INTEGER,
+	             .minvalue = 5, .maxvalue = 5, .start = 9, .cache = 0);
+	CREATE_FAILS(NUMSEQ_EMINMAX, "22023", "MINVALUE (20) must be less than MAXVALUE (-1)",
 	             .set = O_INC | O_MIN, .increment = -1, .minvalue = 20);
-	CREATE_FAILS(NUMSEQ_EMINMAX, "22023",
-	             "MINVALUE (1) must be less than MAXVALUE (-20)",
+	CREATE_FAILS(NUMSEQ_EMINMAX, "22023", "MINVALUE (1) must be less than MAXVALUE (-20)",
 	             .set = O_MAX, .maxvalue = -20);
 }
 
@@ -345,8 +325,7 @@ static void test_min_must_be_less_than_max(void **state)
 static void test_start_outside_bounds(void **state)
 {
 	(void)state;
-	CREATE_FAILS(NUMSEQ_ESTART, "22023",
-	             "START value (0) cannot be less than MINVALUE (1)",
+	CREATE_FAILS(NUMSEQ_ESTART, "22023", "START value (0) cannot be less than MINVALUE (1)",
 	             .set = O_START | O_CACHE, .start = 0, .cache = 0);
 	CREATE_FAILS(NUMSEQ_ESTART, "22023",
 	             "START value (10) cannot be greater than MAXVALUE (-1)",
@@ -356,16 +335,15 @@ static void test_start_outside_bounds(void **state)
 	             .set = O_START | O_MAX, .start = 101, .maxvalue = 100);
 	CREATE_FAILS(NUMSEQ_ESTART, "22023",
 	             "START value (25) cannot be greater than MAXVALUE (20)",
-	             .set = O_MIN | O_MAX | O_START | O_CACHE, .minvalue = 10,
-	             .maxvalue = 20, .start = 25, .cache = 0);
+	             .set = O_MIN | O_MAX | O_START | O_CACHE, .minvalue = 10, .maxvalue = 20,
+	             .start = 25, .cache = 0);
 	CREATE_FAILS(NUMSEQ_ESTART, "22023",
 	             "START value (40000) cannot be greater than MAXVALUE (32767)",
-	             .set = O_TYPE | O_START, .type = NUMSEQ_SMALLINT,
-	             .start = 40000);
+	             .set = O_TYPE | O_START, .type = NUMSEQ_SMALLINT, .start = 40000);
 	CREATE_FAILS(NUMSEQ_ESTART, "22023",
 	             "START value (-40000) cannot be less than MINVALUE (-32768)",
-	             .set = O_TYPE | O_INC | O_START, .type = NUMSEQ_SMALLINT,
-	             .increment = -1, .start = -40000);
+	             .set = O_TYPE | O_INC | O_START, .type = NUMSEQ_SMALLINT, .increment = -1,
+	             .start = -40000);
 }
 
 /* CREATE SEQUENCE s CACHE 0;   CACHE (0) must be greater than zero
@@ -373,13 +351,13 @@ static void test_start_outside_bounds(void **state)
 static void test_cache_must_be_positive(void **state)
 {
 	(void)state;
-	CREATE_FAILS(NUMSEQ_ECACHE, "22023", "CACHE (0) must be greater than zero",
-	             .set = O_CACHE, .cache = 0);
-	CREATE_FAILS(NUMSEQ_ECACHE, "22023", "CACHE (-5) must be greater than zero",
-	             .set = O_CACHE, .cache = -5);
+	CREATE_FAILS(NUMSEQ_ECACHE, "22023", "CACHE (0) must be greater than zero", .set = O_CACHE,
+	             .cache = 0);
+	CREATE_FAILS(NUMSEQ_ECACHE, "22023", "CACHE (-5) must be greater than zero", .set = O_CACHE,
+	             .cache = -5);
 	CREATE_FAILS(NUMSEQ_ECACHE, "22023",
-	             "CACHE (-9223372036854775808) must be greater than zero",
-	             .set = O_CACHE, .cache = I64MIN);
+	             "CACHE (-9223372036854775808) must be greater than zero", .set = O_CACHE,
+	             .cache = I64MIN);
 }
 
 /* Conflicting options are refused before any validation (SQLSTATE 42601):
@@ -391,12 +369,9 @@ static void test_conflicting_options(void **state)
 {
 	(void)state;
 	const char *msg = "conflicting or redundant options";
-	CREATE_FAILS(NUMSEQ_EOPTION, "42601", msg, .set = O_MIN | O_NOMIN,
-	             .minvalue = 1);
-	CREATE_FAILS(NUMSEQ_EOPTION, "42601", msg, .set = O_MAX | O_NOMAX,
-	             .maxvalue = 1);
-	CREATE_FAILS(NUMSEQ_EOPTION, "42601", msg,
-	             .set = O_INC | O_MIN | O_NOMIN, .increment = 0,
+	CREATE_FAILS(NUMSEQ_EOPTION, "42601", msg, .set = O_MIN | O_NOMIN, .minvalue = 1);
+	CREATE_FAILS(NUMSEQ_EOPTION, "42601", msg, .set = O_MAX | O_NOMAX, .maxvalue = 1);
+	CREATE_FAILS(NUMSEQ_EOPTION, "42601", msg, .set = O_INC | O_MIN | O_NOMIN, .increment = 0,
 	             .minvalue = 1);
 }
 
@@ -435,13 +410,13 @@ static void test_alter_only_and_unknown_bits(void **state)
 	CREATE_FAILS(NUMSEQ_ERESTART, "22023", "RESTART value (0) cannot be less than MINVALUE (1)",
 	             .set = O_START | O_RESTART_WITH, .start = 3, .restart = 0);
 	CREATE_FAILS(NUMSEQ_ECACHE, "22023", "CACHE (0) must be greater than zero",
-	             .set = O_START | O_RESTART_WITH | O_CACHE, .start = 3, .restart = 7, .cache = 0);
+	             .set = O_START | O_RESTART_WITH | O_CACHE, .start = 3, .restart = 7,
+	             .cache = 0);
 	CREATE_FAILS(NUMSEQ_EOPTION, NULL, NULL, .set = O_RESTART | O_RESTART_WITH, .restart = 5);
 	CREATE_FAILS(NUMSEQ_EOPTION, NULL, NULL, .set = 1u << 12);
 	CREATE_FAILS(NUMSEQ_EOPTION, NULL, NULL, .set = 1u << 31);
 	/* unknown bits are refused before validation too */
-	CREATE_FAILS(NUMSEQ_EOPTION, NULL, NULL, .set = O_INC | (1u << 20),
-	             .increment = 0);
+	CREATE_FAILS(NUMSEQ_EOPTION, NULL, NULL, .set = O_INC | (1u << 20), .increment = 0);
 }
 
 /* Names: 1..63 bytes (PostgreSQL's NAMEDATALEN - 1).  PostgreSQL truncates

@@ -14,11 +14,10 @@
 #include "unit_common.h"
 
 static const int all_codes[] = {
-	NUMSEQ_OK,         NUMSEQ_EINVAL,    NUMSEQ_ENOMEM,   NUMSEQ_ETYPE,
-	NUMSEQ_EINCREMENT, NUMSEQ_ETYPERANGE, NUMSEQ_EMINMAX, NUMSEQ_ESTART,
-	NUMSEQ_ERESTART,   NUMSEQ_ECACHE,    NUMSEQ_EMAXVALUE, NUMSEQ_EMINVALUE,
-	NUMSEQ_ESETVAL,    NUMSEQ_ECURRVAL,  NUMSEQ_ELASTVAL, NUMSEQ_ENAME,
-	NUMSEQ_EOPTION,
+	NUMSEQ_OK,         NUMSEQ_EINVAL,    NUMSEQ_ENOMEM,  NUMSEQ_ETYPE,    NUMSEQ_EINCREMENT,
+	NUMSEQ_ETYPERANGE, NUMSEQ_EMINMAX,   NUMSEQ_ESTART,  NUMSEQ_ERESTART, NUMSEQ_ECACHE,
+	NUMSEQ_EMAXVALUE,  NUMSEQ_EMINVALUE, NUMSEQ_ESETVAL, NUMSEQ_ECURRVAL, NUMSEQ_ELASTVAL,
+	NUMSEQ_ENAME,      NUMSEQ_EOPTION,
 };
 #define N_CODES (sizeof all_codes / sizeof all_codes[0])
 
@@ -45,15 +44,15 @@ static void test_strerror(void **state)
 		if (m[0] == '\0')
 			fail_msg("strerror(%d) is empty", all_codes[i]);
 		if (i > 0 && strcmp(m, unknown) == 0)
-			fail_msg("strerror(%d) is the unknown-code text \"%s\"",
-			         all_codes[i], m);
+			fail_msg("strerror(%d) is the unknown-code text \"%s\"", all_codes[i], m);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(m, numseq_strerror(all_codes[j])) == 0)
 				fail_msg("strerror(%d) and strerror(%d) are both "
-				         "\"%s\"", all_codes[i], all_codes[j], m);
+				         "\"%s\"",
+				         all_codes[i], all_codes[j], m);
 	}
-	const int others[] = {NUMSEQ_ELAST - 1, NUMSEQ_EINVAL + 1, -1, 1, 12,
-	                      22, 12345, INT_MIN, INT_MAX, -30799, -30816};
+	const int others[] = {NUMSEQ_ELAST - 1, NUMSEQ_EINVAL + 1, -1,     1,     12, 22, 12345,
+	                      INT_MIN,          INT_MAX,           -30799, -30816};
 	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
 		assert_non_null(numseq_strerror(others[i]));
 }
@@ -63,8 +62,8 @@ static void test_version(void **state)
 	(void)state;
 	assert_non_null(numseq_version());
 	char want[32];
-	snprintf(want, sizeof want, "%d.%d.%d", NUMSEQ_VERSION_MAJOR,
-	         NUMSEQ_VERSION_MINOR, NUMSEQ_VERSION_PATCH);
+	snprintf(want, sizeof want, "%d.%d.%d", NUMSEQ_VERSION_MAJOR, NUMSEQ_VERSION_MINOR,
+	         NUMSEQ_VERSION_PATCH);
 	assert_string_equal(numseq_version(), want);
 }
 
@@ -167,8 +166,8 @@ static void test_err_fields_and_sqlstates(void **state)
 	numseq_t *s = NULL;
 
 	/* CREATE SEQUENCE s CACHE 0;  22023 CACHE (0) must be greater than zero */
-	CREATE_FAILS(NUMSEQ_ECACHE, "22023", "CACHE (0) must be greater than zero",
-	             .set = O_CACHE, .cache = 0);
+	CREATE_FAILS(NUMSEQ_ECACHE, "22023", "CACHE (0) must be greater than zero", .set = O_CACHE,
+	             .cache = 0);
 	/* CREATE SEQUENCE s MINVALUE 1 NO MINVALUE;  42601 */
 	CREATE_FAILS(NUMSEQ_EOPTION, "42601", "conflicting or redundant options",
 	             .set = O_MIN | O_NOMIN, .minvalue = 1);

@@ -30,8 +30,8 @@ static void test_seed_one_to_hundred(void **state)
 static void test_first_call_returns_start(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_START | O_INC | O_MAX, .start = 10,
-	                  .increment = 5, .maxvalue = 30);
+	numseq_t *s = SEQ(.set = O_START | O_INC | O_MAX, .start = 10, .increment = 5,
+	                  .maxvalue = 30);
 	READ_IS(s, 10, false);
 	NEXT(s, 10);
 	READ_IS(s, 10, true);
@@ -77,8 +77,8 @@ static void test_exhaustion_leaves_state(void **state)
 static void test_descending_to_min(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_INC | O_MIN | O_MAX | O_START, .increment = -1,
-	                  .minvalue = 1, .maxvalue = 3, .start = 3);
+	numseq_t *s = SEQ(.set = O_INC | O_MIN | O_MAX | O_START, .increment = -1, .minvalue = 1,
+	                  .maxvalue = 3, .start = 3);
 	NEXTS(s, 3, 2, 1);
 	NEXT_FAILS(s, NUMSEQ_EMINVALUE, "2200H",
 	           "nextval: reached minimum value of sequence \"s\" (1)");
@@ -91,8 +91,8 @@ static void test_descending_to_min(void **state)
 static void test_cycle_wraps_to_min(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_INC | O_MAX | O_CYCLE, .increment = 3,
-	                  .maxvalue = 11, .cycle = true);
+	numseq_t *s = SEQ(.set = O_INC | O_MAX | O_CYCLE, .increment = 3, .maxvalue = 11,
+	                  .cycle = true);
 	NEXTS(s, 1, 4, 7, 10, 1, 4, 7, 10, 1, 4);
 	seq_free(&s);
 }
@@ -101,8 +101,8 @@ static void test_cycle_wraps_to_min(void **state)
 static void test_cycle_start_in_middle(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_MIN | O_MAX | O_START | O_CYCLE, .minvalue = 1,
-	                  .maxvalue = 5, .start = 3, .cycle = true);
+	numseq_t *s = SEQ(.set = O_MIN | O_MAX | O_START | O_CYCLE, .minvalue = 1, .maxvalue = 5,
+	                  .start = 3, .cycle = true);
 	NEXTS(s, 3, 4, 5, 1, 2, 3, 4, 5);
 	seq_free(&s);
 }
@@ -114,13 +114,12 @@ static void test_cycle_start_in_middle(void **state)
 static void test_descending_cycles(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_INC | O_MIN | O_MAX | O_START | O_CYCLE,
-	                  .increment = -1, .minvalue = 1, .maxvalue = 5,
-	                  .start = 2, .cycle = true);
+	numseq_t *s = SEQ(.set = O_INC | O_MIN | O_MAX | O_START | O_CYCLE, .increment = -1,
+	                  .minvalue = 1, .maxvalue = 5, .start = 2, .cycle = true);
 	NEXTS(s, 2, 1, 5, 4, 3, 2, 1, 5);
 	seq_free(&s);
-	s = SEQ(.set = O_INC | O_MIN | O_MAX | O_CYCLE, .increment = -7,
-	        .minvalue = -50, .maxvalue = 0, .cycle = true);
+	s = SEQ(.set = O_INC | O_MIN | O_MAX | O_CYCLE, .increment = -7, .minvalue = -50,
+	        .maxvalue = 0, .cycle = true);
 	NEXTS(s, 0, -7, -14, -21, -28, -35, -42, -49, 0, -7);
 	seq_free(&s);
 }
@@ -131,12 +130,12 @@ static void test_descending_cycles(void **state)
 static void test_increment_wider_than_range(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_INC | O_MIN | O_MAX | O_CYCLE, .increment = 100,
-	                  .minvalue = 1, .maxvalue = 10, .cycle = true);
+	numseq_t *s = SEQ(.set = O_INC | O_MIN | O_MAX | O_CYCLE, .increment = 100, .minvalue = 1,
+	                  .maxvalue = 10, .cycle = true);
 	NEXTS(s, 1, 1, 1, 1);
 	seq_free(&s);
-	s = SEQ(.set = O_INC | O_MIN | O_MAX | O_CYCLE, .increment = -100,
-	        .minvalue = 1, .maxvalue = 10, .cycle = true);
+	s = SEQ(.set = O_INC | O_MIN | O_MAX | O_CYCLE, .increment = -100, .minvalue = 1,
+	        .maxvalue = 10, .cycle = true);
 	NEXTS(s, 10, 10, 10, 10);
 	seq_free(&s);
 }
@@ -148,9 +147,8 @@ static void test_increment_wider_than_range(void **state)
 static void test_full_range_inc_max_cycle(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_INC | O_MIN | O_START | O_CYCLE,
-	                  .increment = I64MAX, .minvalue = I64MIN, .start = 0,
-	                  .cycle = true);
+	numseq_t *s = SEQ(.set = O_INC | O_MIN | O_START | O_CYCLE, .increment = I64MAX,
+	                  .minvalue = I64MIN, .start = 0, .cycle = true);
 	NEXTS(s, 0, I64MAX, I64MIN, -1, I64MAX - 1, I64MIN, -1, I64MAX - 1);
 	seq_free(&s);
 }
@@ -161,8 +159,7 @@ static void test_full_range_inc_max_cycle(void **state)
 static void test_near_int64_max(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_START | O_INC, .start = I64MAX - 10,
-	                  .increment = 7);
+	numseq_t *s = SEQ(.set = O_START | O_INC, .start = I64MAX - 10, .increment = 7);
 	NEXTS(s, I64MAX - 10, I64MAX - 3);
 	NEXT_FAILS(s, NUMSEQ_EMAXVALUE, "2200H",
 	           "nextval: reached maximum value of sequence \"s\" "
@@ -209,28 +206,26 @@ static void test_increment_int64_min(void **state)
 static void test_int64_edges(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_MIN | O_MAX | O_START | O_CYCLE,
-	                  .minvalue = I64MIN, .maxvalue = I64MAX,
-	                  .start = I64MAX - 1, .cycle = true);
+	numseq_t *s = SEQ(.set = O_MIN | O_MAX | O_START | O_CYCLE, .minvalue = I64MIN,
+	                  .maxvalue = I64MAX, .start = I64MAX - 1, .cycle = true);
 	NEXTS(s, I64MAX - 1, I64MAX, I64MIN, I64MIN + 1);
 	seq_free(&s);
 
 	s = SEQ(.set = O_INC | O_MIN | O_MAX | O_START | O_CYCLE, .increment = -1,
-	        .minvalue = I64MIN, .maxvalue = I64MAX, .start = I64MIN + 1,
-	        .cycle = true);
+	        .minvalue = I64MIN, .maxvalue = I64MAX, .start = I64MIN + 1, .cycle = true);
 	NEXTS(s, I64MIN + 1, I64MIN, I64MAX, I64MAX - 1);
 	seq_free(&s);
 
-	s = SEQ(.set = O_INC | O_MIN | O_MAX | O_START, .increment = -2,
-	        .minvalue = I64MIN, .maxvalue = I64MAX, .start = I64MIN + 1);
+	s = SEQ(.set = O_INC | O_MIN | O_MAX | O_START, .increment = -2, .minvalue = I64MIN,
+	        .maxvalue = I64MAX, .start = I64MIN + 1);
 	NEXT(s, I64MIN + 1);
 	NEXT_FAILS(s, NUMSEQ_EMINVALUE, "2200H",
 	           "nextval: reached minimum value of sequence \"s\" "
 	           "(-9223372036854775808)");
 	seq_free(&s);
 
-	s = SEQ(.set = O_INC | O_MIN | O_MAX | O_START, .increment = 2,
-	        .minvalue = I64MIN, .maxvalue = I64MAX, .start = I64MAX - 1);
+	s = SEQ(.set = O_INC | O_MIN | O_MAX | O_START, .increment = 2, .minvalue = I64MIN,
+	        .maxvalue = I64MAX, .start = I64MAX - 1);
 	NEXT(s, I64MAX - 1);
 	NEXT_FAILS(s, NUMSEQ_EMAXVALUE, "2200H",
 	           "nextval: reached maximum value of sequence \"s\" "
@@ -253,31 +248,30 @@ static void test_int64_edges(void **state)
 static void test_int64_edges_across_zero(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_INC | O_MIN | O_MAX | O_START,
-	                  .increment = I64MAX, .minvalue = I64MIN, .maxvalue = -1,
-	                  .start = I64MIN);
+	numseq_t *s = SEQ(.set = O_INC | O_MIN | O_MAX | O_START, .increment = I64MAX,
+	                  .minvalue = I64MIN, .maxvalue = -1, .start = I64MIN);
 	NEXTS(s, I64MIN, -1);
 	NEXT_FAILS(s, NUMSEQ_EMAXVALUE, "2200H",
 	           "nextval: reached maximum value of sequence \"s\" (-1)");
 	seq_free(&s);
 
-	s = SEQ(.set = O_INC | O_MIN | O_MAX | O_START, .increment = I64MIN,
-	        .minvalue = 0, .maxvalue = I64MAX, .start = I64MAX);
+	s = SEQ(.set = O_INC | O_MIN | O_MAX | O_START, .increment = I64MIN, .minvalue = 0,
+	        .maxvalue = I64MAX, .start = I64MAX);
 	NEXT(s, I64MAX);
 	NEXT_FAILS(s, NUMSEQ_EMINVALUE, "2200H",
 	           "nextval: reached minimum value of sequence \"s\" (0)");
 	seq_free(&s);
 
-	s = SEQ(.set = O_INC | O_MIN | O_MAX | O_START, .increment = I64MIN,
-	        .minvalue = I64MIN, .maxvalue = I64MAX, .start = I64MAX);
+	s = SEQ(.set = O_INC | O_MIN | O_MAX | O_START, .increment = I64MIN, .minvalue = I64MIN,
+	        .maxvalue = I64MAX, .start = I64MAX);
 	NEXTS(s, I64MAX, -1);
 	NEXT_FAILS(s, NUMSEQ_EMINVALUE, "2200H",
 	           "nextval: reached minimum value of sequence \"s\" "
 	           "(-9223372036854775808)");
 	seq_free(&s);
 
-	s = SEQ(.set = O_INC | O_MAX | O_MIN | O_START, .increment = -1,
-	        .maxvalue = I64MAX, .minvalue = 0, .start = 0);
+	s = SEQ(.set = O_INC | O_MAX | O_MIN | O_START, .increment = -1, .maxvalue = I64MAX,
+	        .minvalue = 0, .start = 0);
 	NEXT(s, 0);
 	NEXT_FAILS(s, NUMSEQ_EMINVALUE, "2200H",
 	           "nextval: reached minimum value of sequence \"s\" (0)");
@@ -291,14 +285,12 @@ static void test_int64_edges_across_zero(void **state)
 static void test_smallint_sequences(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_TYPE | O_INC, .type = NUMSEQ_SMALLINT,
-	                  .increment = 10000);
+	numseq_t *s = SEQ(.set = O_TYPE | O_INC, .type = NUMSEQ_SMALLINT, .increment = 10000);
 	NEXTS(s, 1, 10001, 20001, 30001);
 	NEXT_FAILS(s, NUMSEQ_EMAXVALUE, "2200H",
 	           "nextval: reached maximum value of sequence \"s\" (32767)");
 	seq_free(&s);
-	s = SEQ(.set = O_TYPE | O_INC, .type = NUMSEQ_SMALLINT,
-	        .increment = 100000);
+	s = SEQ(.set = O_TYPE | O_INC, .type = NUMSEQ_SMALLINT, .increment = 100000);
 	NEXT(s, 1);
 	NEXT_FAILS(s, NUMSEQ_EMAXVALUE, "2200H",
 	           "nextval: reached maximum value of sequence \"s\" (32767)");
@@ -311,8 +303,8 @@ static void test_smallint_sequences(void **state)
 static void test_cache_same_values_one_session(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_CACHE | O_MIN | O_MAX | O_CYCLE, .cache = 4,
-	                  .minvalue = 1, .maxvalue = 6, .cycle = true);
+	numseq_t *s = SEQ(.set = O_CACHE | O_MIN | O_MAX | O_CYCLE, .cache = 4, .minvalue = 1,
+	                  .maxvalue = 6, .cycle = true);
 	NEXTS(s, 1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6, 1, 2);
 	seq_free(&s);
 }

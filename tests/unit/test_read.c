@@ -23,8 +23,8 @@
 static void test_read_each_step(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_START | O_INC | O_MAX, .start = 10,
-	                  .increment = 5, .maxvalue = 30);
+	numseq_t *s = SEQ(.set = O_START | O_INC | O_MAX, .start = 10, .increment = 5,
+	                  .maxvalue = 30);
 	READ_IS(s, 10, false);
 	NEXT(s, 10);
 	READ_IS(s, 10, true);
@@ -64,9 +64,8 @@ static void test_read_each_step(void **state)
 static void test_read_with_cache_and_options(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_INC | O_CACHE | O_MIN | O_MAX | O_CYCLE,
-	                  .increment = -3, .cache = 4, .minvalue = -20,
-	                  .maxvalue = 20, .cycle = true);
+	numseq_t *s = SEQ(.set = O_INC | O_CACHE | O_MIN | O_MAX | O_CYCLE, .increment = -3,
+	                  .cache = 4, .minvalue = -20, .maxvalue = 20, .cycle = true);
 	NEXT(s, 20);
 	READ_IS(s, 11, true);
 	OPTIONS_ARE(s, NUMSEQ_BIGINT, 20, -20, 20, -3, true, 4);
@@ -77,16 +76,13 @@ static void test_read_with_cache_and_options(void **state)
 static void test_get_options_fields(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_TYPE | O_NAME, .type = NUMSEQ_INTEGER,
-	                  .name = "orders_id_seq");
+	numseq_t *s = SEQ(.set = O_TYPE | O_NAME, .type = NUMSEQ_INTEGER, .name = "orders_id_seq");
 	numseq_options_t o;
 	memset(&o, 0x5a, sizeof o);
 	assert_rc(numseq_get_options(s, &o), NUMSEQ_OK);
-	const unsigned all = O_TYPE | O_START | O_INC | O_MIN | O_MAX | O_CYCLE |
-	                     O_CACHE | O_NAME;
+	const unsigned all = O_TYPE | O_START | O_INC | O_MIN | O_MAX | O_CYCLE | O_CACHE | O_NAME;
 	if ((o.set & all) != all)
-		fail_msg("get_options: set is 0x%x, expected all of 0x%x", o.set,
-		         all);
+		fail_msg("get_options: set is 0x%x, expected all of 0x%x", o.set, all);
 	/* CREATE SEQUENCE orders_id_seq AS integer;
 	 *   integer | 1 | 1 | 2147483647 | 1 | f | 1 */
 	assert_int_equal(o.type, NUMSEQ_INTEGER);
@@ -141,10 +137,8 @@ static void test_read_bad_arguments(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_read_each_step),
-		T(test_read_with_cache_and_options),
-		T(test_get_options_fields),
-		T(test_read_is_pure),
+		T(test_read_each_step),     T(test_read_with_cache_and_options),
+		T(test_get_options_fields), T(test_read_is_pure),
 		T(test_read_bad_arguments),
 	};
 	return cmocka_run_group_tests_name("read", tests, NULL, NULL);

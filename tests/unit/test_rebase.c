@@ -46,20 +46,19 @@ static void compare_twins(numseq_options_t o, uint64_t r, int n)
 		    (ra != 0 && strcmp(ea.message, eb.message) != 0))
 			fail_msg("call %d (rebase every %" PRIu64 "): without "
 			         "rebase rc %d value %" PRId64 " \"%s\"; with rc %d "
-			         "value %" PRId64 " \"%s\"", i, r, ra, va,
-			         ra ? ea.message : "", rb, vb, rb ? eb.message : "");
+			         "value %" PRId64 " \"%s\"",
+			         i, r, ra, va, ra ? ea.message : "", rb, vb, rb ? eb.message : "");
 		int64_t la, lb;
 		bool ca, cb;
 		assert_rc(numseq_read(a, &la, &ca), NUMSEQ_OK);
 		assert_rc(numseq_read(b, &lb, &cb), NUMSEQ_OK);
 		if (la != lb || ca != cb)
-			fail_msg("call %d: read (%" PRId64 ", %d) vs (%" PRId64
-			         ", %d)", i, la, ca, lb, cb);
+			fail_msg("call %d: read (%" PRId64 ", %d) vs (%" PRId64 ", %d)", i, la, ca,
+			         lb, cb);
 	}
 	/* rebases did happen (each counts as an epoch) */
 	if (r <= 4 && n >= 100 && numseq__epoch(b) <= epoch0)
-		fail_msg("no rebase seen: epoch %" PRIu64 " -> %" PRIu64, epoch0,
-		         numseq__epoch(b));
+		fail_msg("no rebase seen: epoch %" PRIu64 " -> %" PRIu64, epoch0, numseq__epoch(b));
 	seq_free(&a);
 	seq_free(&b);
 }
@@ -72,11 +71,9 @@ static void test_twins_plain(void **state)
 	(void)state;
 	for (size_t i = 0; i < N_POINTS; i++) {
 		compare_twins(OPTS(.set = O_NAME, .name = "s"), rebase_points[i], 500);
-		compare_twins(OPTS(.set = O_INC | O_MIN, .increment = -7,
-		                   .minvalue = -1000),
+		compare_twins(OPTS(.set = O_INC | O_MIN, .increment = -7, .minvalue = -1000),
 		              rebase_points[i], 500);
-		compare_twins(OPTS(.set = O_MAX | O_INC, .maxvalue = 300,
-		                   .increment = 2),
+		compare_twins(OPTS(.set = O_MAX | O_INC, .maxvalue = 300, .increment = 2),
 		              rebase_points[i], 500);
 	}
 }
@@ -86,20 +83,20 @@ static void test_twins_cycle(void **state)
 	(void)state;
 	for (size_t i = 0; i < N_POINTS; i++) {
 		uint64_t r = rebase_points[i];
-		compare_twins(OPTS(.set = O_MIN | O_MAX | O_START | O_CYCLE,
-		                   .minvalue = 1, .maxvalue = 5, .start = 3,
-		                   .cycle = true), r, 500);
-		compare_twins(OPTS(.set = O_INC | O_MIN | O_MAX | O_CYCLE,
-		                   .increment = -7, .minvalue = -50, .maxvalue = 0,
-		                   .cycle = true), r, 500);
-		compare_twins(OPTS(.set = O_INC | O_MIN | O_MAX | O_CYCLE,
-		                   .increment = 100, .minvalue = 1, .maxvalue = 10,
-		                   .cycle = true), r, 200);
-		compare_twins(OPTS(.set = O_INC | O_MIN | O_START | O_CYCLE,
-		                   .increment = I64MAX, .minvalue = I64MIN,
-		                   .start = 0, .cycle = true), r, 500);
-		compare_twins(OPTS(.set = O_INC | O_CYCLE, .increment = I64MIN,
-		                   .cycle = true), r, 200);
+		compare_twins(OPTS(.set = O_MIN | O_MAX | O_START | O_CYCLE, .minvalue = 1,
+		                   .maxvalue = 5, .start = 3, .cycle = true),
+		              r, 500);
+		compare_twins(OPTS(.set = O_INC | O_MIN | O_MAX | O_CYCLE, .increment = -7,
+		                   .minvalue = -50, .maxvalue = 0, .cycle = true),
+		              r, 500);
+		compare_twins(OPTS(.set = O_INC | O_MIN | O_MAX | O_CYCLE, .increment = 100,
+		                   .minvalue = 1, .maxvalue = 10, .cycle = true),
+		              r, 200);
+		compare_twins(OPTS(.set = O_INC | O_MIN | O_START | O_CYCLE, .increment = I64MAX,
+		                   .minvalue = I64MIN, .start = 0, .cycle = true),
+		              r, 500);
+		compare_twins(OPTS(.set = O_INC | O_CYCLE, .increment = I64MIN, .cycle = true), r,
+		              200);
 	}
 }
 
@@ -112,12 +109,11 @@ static void test_twins_cache(void **state)
 	(void)state;
 	for (size_t i = 0; i < N_POINTS; i++) {
 		uint64_t r = rebase_points[i];
-		compare_twins(OPTS(.set = O_CACHE | O_MIN | O_MAX | O_CYCLE,
-		                   .cache = 4, .minvalue = 1, .maxvalue = 6,
-		                   .cycle = true), r, 500);
+		compare_twins(OPTS(.set = O_CACHE | O_MIN | O_MAX | O_CYCLE, .cache = 4,
+		                   .minvalue = 1, .maxvalue = 6, .cycle = true),
+		              r, 500);
 		compare_twins(OPTS(.set = O_CACHE, .cache = 10), r, 500);
-		compare_twins(OPTS(.set = O_CACHE | O_MAX, .cache = 3,
-		                   .maxvalue = 10), r, 300);
+		compare_twins(OPTS(.set = O_CACHE | O_MAX, .cache = 3, .maxvalue = 10), r, 300);
 	}
 }
 
@@ -130,8 +126,8 @@ static void test_twins_exhausted(void **state)
 		uint64_t r = rebase_points[i];
 		compare_twins(OPTS(.set = O_MAX, .maxvalue = 5), r, 400);
 		compare_twins(OPTS(.set = O_INC, .increment = I64MIN), r, 300);
-		compare_twins(OPTS(.set = O_START | O_INC, .start = I64MAX - 10,
-		                   .increment = 7), r, 300);
+		compare_twins(OPTS(.set = O_START | O_INC, .start = I64MAX - 10, .increment = 7), r,
+		              300);
 	}
 }
 
@@ -142,15 +138,15 @@ static void test_twins_exhausted(void **state)
 static void test_pg_values_across_rebases(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_MIN | O_MAX | O_START | O_CYCLE, .minvalue = 1,
-	                  .maxvalue = 5, .start = 3, .cycle = true);
+	numseq_t *s = SEQ(.set = O_MIN | O_MAX | O_START | O_CYCLE, .minvalue = 1, .maxvalue = 5,
+	                  .start = 3, .cycle = true);
 	assert_rc(numseq__set_rebase_at(s, 1), NUMSEQ_OK);
 	for (int i = 0; i < 1000; i++)
 		NEXT(s, (int64_t)((i + 2) % 5 + 1));
 	seq_free(&s);
 
-	s = SEQ(.set = O_INC | O_MIN | O_MAX | O_CYCLE, .increment = -7,
-	        .minvalue = -50, .maxvalue = 0, .cycle = true);
+	s = SEQ(.set = O_INC | O_MIN | O_MAX | O_CYCLE, .increment = -7, .minvalue = -50,
+	        .maxvalue = 0, .cycle = true);
 	assert_rc(numseq__set_rebase_at(s, 2), NUMSEQ_OK);
 	for (int i = 0; i < 1000; i++)
 		NEXT(s, -7 * (int64_t)(i % 8));
@@ -204,10 +200,9 @@ static void test_bulk_values_across_rebases(void **state)
 			assert_rc(numseq_nextval_n(s, 7, &b, NULL), NUMSEQ_OK);
 			assert_i64(b.first, expect);
 			assert_i64(b.step, 1);
-			if (b.count < 1 || b.count > 7 ||
-			    (int64_t)b.count > 50 - expect + 1)
-				fail_msg("block {%" PRId64 ", count %" PRIu64 "}",
-				         b.first, b.count);
+			if (b.count < 1 || b.count > 7 || (int64_t)b.count > 50 - expect + 1)
+				fail_msg("block {%" PRId64 ", count %" PRIu64 "}", b.first,
+				         b.count);
 			expect += (int64_t)b.count;
 		} else {
 			NEXT(s, expect);
@@ -235,9 +230,9 @@ static void test_bulk_counts_across_rebases(void **state)
 			if (want > 7)
 				want = 7;
 			if (b.first != expect || b.count != want)
-				fail_msg("call %d: block {first %" PRId64 ", count %"
-				         PRIu64 "}, expected {%" PRId64 ", %" PRIu64
-				         "}", i, b.first, b.count, expect, want);
+				fail_msg("call %d: block {first %" PRId64 ", count %" PRIu64
+				         "}, expected {%" PRId64 ", %" PRIu64 "}",
+				         i, b.first, b.count, expect, want);
 			expect += (int64_t)b.count;
 		} else {
 			NEXT(s, expect);

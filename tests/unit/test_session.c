@@ -10,10 +10,8 @@
 #include "unit_common.h"
 #include "numseq_test.h"
 
-#define CURRVAL_S_UNDEFINED \
-	"currval of sequence \"s\" is not yet defined in this session"
-#define CURRVAL_T_UNDEFINED \
-	"currval of sequence \"t\" is not yet defined in this session"
+#define CURRVAL_S_UNDEFINED "currval of sequence \"s\" is not yet defined in this session"
+#define CURRVAL_T_UNDEFINED "currval of sequence \"t\" is not yet defined in this session"
 
 /* CREATE SEQUENCE s;
  * SELECT currval('s');
@@ -179,8 +177,7 @@ static void test_currval_is_per_thread(void **state)
 	assert_int_equal(pthread_create(&th, NULL, other_session_main, &o), 0);
 	assert_int_equal(pthread_join(th, NULL), 0);
 
-	CHECK_ERR(o.currval_rc, &o.currval_err, NUMSEQ_ECURRVAL, "55000",
-	          CURRVAL_S_UNDEFINED);
+	CHECK_ERR(o.currval_rc, &o.currval_err, NUMSEQ_ECURRVAL, "55000", CURRVAL_S_UNDEFINED);
 	CHECK_ERR(o.lastval_rc, &o.lastval_err, NUMSEQ_ELASTVAL, "55000",
 	          "lastval is not yet defined in this session");
 	assert_rc(o.nextval_rc, NUMSEQ_OK);
@@ -266,8 +263,7 @@ static void test_many_sequences_per_session(void **state)
 	(void)state;
 	numseq_t *m[MANY];
 	for (int i = 0; i < MANY; i++)
-		m[i] = SEQ(.set = O_CACHE | O_START, .cache = 10,
-		           .start = (i + 1) * 100);
+		m[i] = SEQ(.set = O_CACHE | O_START, .cache = 10, .start = (i + 1) * 100);
 	for (int i = 0; i < MANY; i++)
 		NEXT(m[i], (i + 1) * 100);
 	for (int i = 0; i < MANY; i++)
@@ -329,16 +325,11 @@ static void test_session_bad_arguments(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_undefined_before_nextval),
-		T(test_currval_lastval_walk),
-		T(test_failed_nextval_leaves_session),
-		T(test_failed_setval_leaves_session),
-		T(test_currval_is_per_thread),
-		T(test_discard),
-		T(test_new_sequence_after_destroy),
-		T(test_cache_dies_with_sequence),
-		T(test_many_sequences_per_session),
-		T(test_destroyed_entries_dropped),
+		T(test_undefined_before_nextval),      T(test_currval_lastval_walk),
+		T(test_failed_nextval_leaves_session), T(test_failed_setval_leaves_session),
+		T(test_currval_is_per_thread),         T(test_discard),
+		T(test_new_sequence_after_destroy),    T(test_cache_dies_with_sequence),
+		T(test_many_sequences_per_session),    T(test_destroyed_entries_dropped),
 		T(test_session_bad_arguments),
 	};
 	return cmocka_run_group_tests_name("session", tests, NULL, NULL);

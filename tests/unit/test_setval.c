@@ -124,8 +124,7 @@ static void test_setval_then_limit(void **state)
 	NEXT(s, 1);
 	seq_free(&s);
 
-	s = SEQ(.set = O_INC | O_MIN | O_CYCLE, .increment = -1, .minvalue = -100,
-	        .cycle = true);
+	s = SEQ(.set = O_INC | O_MIN | O_CYCLE, .increment = -1, .minvalue = -100, .cycle = true);
 	SETVAL(s, -100, true);
 	NEXT(s, -1);
 	seq_free(&s);
@@ -142,8 +141,7 @@ static void test_setval_then_limit(void **state)
 	           "nextval: reached maximum value of sequence \"s\" (10)");
 	seq_free(&s);
 
-	s = SEQ(.set = O_INC | O_MAX | O_CYCLE, .increment = 3, .maxvalue = 10,
-	        .cycle = true);
+	s = SEQ(.set = O_INC | O_MAX | O_CYCLE, .increment = 3, .maxvalue = 10, .cycle = true);
 	SETVAL(s, 9, true);
 	NEXTS(s, 1, 4);
 	seq_free(&s);
@@ -169,8 +167,7 @@ static void test_setval_false_descending(void **state)
 static void test_setval_int64_extremes(void **state)
 {
 	(void)state;
-	numseq_t *s = SEQ(.set = O_MIN | O_MAX, .minvalue = I64MIN,
-	                  .maxvalue = I64MAX);
+	numseq_t *s = SEQ(.set = O_MIN | O_MAX, .minvalue = I64MIN, .maxvalue = I64MAX);
 	SETVAL(s, I64MAX, true);
 	NEXT_FAILS(s, NUMSEQ_EMAXVALUE, "2200H",
 	           "nextval: reached maximum value of sequence \"s\" "
@@ -209,14 +206,10 @@ static void test_setval_bad_arguments(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_setval_out_of_bounds),
-		T(test_setval_out_of_bounds_descending),
-		T(test_setval_is_called),
-		T(test_setval_off_grid),
-		T(test_setval_then_limit),
-		T(test_setval_false_descending),
-		T(test_setval_int64_extremes),
-		T(test_setval_after_exhaustion),
+		T(test_setval_out_of_bounds),  T(test_setval_out_of_bounds_descending),
+		T(test_setval_is_called),      T(test_setval_off_grid),
+		T(test_setval_then_limit),     T(test_setval_false_descending),
+		T(test_setval_int64_extremes), T(test_setval_after_exhaustion),
 		T(test_setval_bad_arguments),
 	};
 	return cmocka_run_group_tests_name("setval", tests, NULL, NULL);

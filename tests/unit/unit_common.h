@@ -59,31 +59,28 @@ static inline int fresh_session(void **state)
 
 /* ------------------------------------------------------------ assertions */
 
-#define assert_i64(actual, expected)                                          \
-	do {                                                                  \
-		int64_t a_ = (actual), e_ = (expected);                       \
-		if (a_ != e_)                                                 \
-			fail_msg("%s is %" PRId64 ", expected %" PRId64,      \
-			         #actual, a_, e_);                            \
+#define assert_i64(actual, expected)                                                       \
+	do {                                                                               \
+		int64_t a_ = (actual), e_ = (expected);                                    \
+		if (a_ != e_)                                                              \
+			fail_msg("%s is %" PRId64 ", expected %" PRId64, #actual, a_, e_); \
 	} while (0)
 
-#define assert_rc(actual, expected)                                           \
-	do {                                                                  \
-		int a_ = (actual), e_ = (expected);                           \
-		if (a_ != e_)                                                 \
-			fail_msg("%s returned %d (%s), expected %d (%s)",     \
-			         #actual, a_, numseq_strerror(a_), e_,        \
-			         numseq_strerror(e_));                        \
+#define assert_rc(actual, expected)                                                    \
+	do {                                                                           \
+		int a_ = (actual), e_ = (expected);                                    \
+		if (a_ != e_)                                                          \
+			fail_msg("%s returned %d (%s), expected %d (%s)", #actual, a_, \
+			         numseq_strerror(a_), e_, numseq_strerror(e_));        \
 	} while (0)
 
 /* rc and err must both name the failure exactly as PostgreSQL did. */
-static inline void check_err_at(int rc, const numseq_error_t *e, int code,
-                                const char *sqlstate, const char *message,
-                                const char *file, int line)
+static inline void check_err_at(int rc, const numseq_error_t *e, int code, const char *sqlstate,
+                                const char *message, const char *file, int line)
 {
 	if (rc != code) {
-		print_error("returned %d (%s), expected %d (%s); message \"%s\"\n",
-		            rc, numseq_strerror(rc), code, numseq_strerror(code),
+		print_error("returned %d (%s), expected %d (%s); message \"%s\"\n", rc,
+		            numseq_strerror(rc), code, numseq_strerror(code),
 		            rc == 0 ? "" : e->message);
 		_fail(file, line);
 	}
@@ -92,26 +89,22 @@ static inline void check_err_at(int rc, const numseq_error_t *e, int code,
 		_fail(file, line);
 	}
 	if (sqlstate != NULL && strcmp(e->sqlstate, sqlstate) != 0) {
-		print_error("err.sqlstate is \"%.6s\", expected \"%s\"\n",
-		            e->sqlstate, sqlstate);
+		print_error("err.sqlstate is \"%.6s\", expected \"%s\"\n", e->sqlstate, sqlstate);
 		_fail(file, line);
 	}
 	if (message != NULL && strcmp(e->message, message) != 0) {
-		print_error("err.message is\n  \"%s\"\nexpected\n  \"%s\"\n",
-		            e->message, message);
+		print_error("err.message is\n  \"%s\"\nexpected\n  \"%s\"\n", e->message, message);
 		_fail(file, line);
 	}
 }
 /* CHECK_ERR(rc, &err, NUMSEQ_EX, "sqlstate" or NULL, "message" or NULL) */
-#define CHECK_ERR(rc, e, code, sqlstate, message)                             \
-	check_err_at((rc), (e), (code), (sqlstate), (message), __FILE__,      \
-	             __LINE__)
+#define CHECK_ERR(rc, e, code, sqlstate, message) \
+	check_err_at((rc), (e), (code), (sqlstate), (message), __FILE__, __LINE__)
 
 /* ------------------------------------------------------------ sequences */
 
 /* Creates a sequence that must be valid; names it "s" unless given. */
-static inline numseq_t *seq_make_at(numseq_options_t o, const char *file,
-                                    int line)
+static inline numseq_t *seq_make_at(numseq_options_t o, const char *file, int line)
 {
 	numseq_t *s = NULL;
 	numseq_error_t e;
@@ -122,8 +115,8 @@ static inline numseq_t *seq_make_at(numseq_options_t o, const char *file,
 	}
 	int rc = numseq_create(&s, &o, &e);
 	if (rc != NUMSEQ_OK || s == NULL) {
-		print_error("numseq_create failed: %d (%s) \"%s\"\n", rc,
-		            numseq_strerror(rc), e.message);
+		print_error("numseq_create failed: %d (%s) \"%s\"\n", rc, numseq_strerror(rc),
+		            e.message);
 		_fail(file, line);
 	}
 	return s;
@@ -148,11 +141,11 @@ static inline int seq_try(numseq_options_t o, numseq_error_t *e)
 }
 
 /* CREATE must fail with exactly this error. */
-#define CREATE_FAILS(code, sqlstate, message, ...)                            \
-	do {                                                                  \
-		numseq_error_t ce_;                                           \
-		int crc_ = seq_try(OPTS(__VA_ARGS__), &ce_);                  \
-		CHECK_ERR(crc_, &ce_, code, sqlstate, message);               \
+#define CREATE_FAILS(code, sqlstate, message, ...)              \
+	do {                                                    \
+		numseq_error_t ce_;                             \
+		int crc_ = seq_try(OPTS(__VA_ARGS__), &ce_);    \
+		CHECK_ERR(crc_, &ce_, code, sqlstate, message); \
 	} while (0)
 
 static inline void seq_free(numseq_t **s)
@@ -162,21 +155,19 @@ static inline void seq_free(numseq_t **s)
 }
 
 /* nextval must succeed with this value. */
-static inline void next_is_at(numseq_t *s, int64_t expected, const char *file,
-                              int line)
+static inline void next_is_at(numseq_t *s, int64_t expected, const char *file, int line)
 {
 	int64_t v = 0;
 	numseq_error_t e;
 	memset(&e, 0, sizeof e);
 	int rc = numseq_nextval(s, &v, &e);
 	if (rc != NUMSEQ_OK) {
-		print_error("nextval failed: %d (%s) \"%s\", expected %" PRId64 "\n",
-		            rc, numseq_strerror(rc), e.message, expected);
+		print_error("nextval failed: %d (%s) \"%s\", expected %" PRId64 "\n", rc,
+		            numseq_strerror(rc), e.message, expected);
 		_fail(file, line);
 	}
 	if (v != expected) {
-		print_error("nextval returned %" PRId64 ", expected %" PRId64 "\n",
-		            v, expected);
+		print_error("nextval returned %" PRId64 ", expected %" PRId64 "\n", v, expected);
 		_fail(file, line);
 	}
 }
@@ -191,18 +182,17 @@ static inline void next_is_at(numseq_t *s, int64_t expected, const char *file,
 	} while (0)
 
 /* nextval must fail with this error; *out must not be relied on. */
-#define NEXT_FAILS(s, code, sqlstate, message)                                \
-	do {                                                                  \
-		int64_t nfv_ = 0;                                             \
-		numseq_error_t nfe_;                                          \
-		memset(&nfe_, 0, sizeof nfe_);                                \
-		int nfrc_ = numseq_nextval((s), &nfv_, &nfe_);                \
-		CHECK_ERR(nfrc_, &nfe_, code, sqlstate, message);             \
+#define NEXT_FAILS(s, code, sqlstate, message)                    \
+	do {                                                      \
+		int64_t nfv_ = 0;                                 \
+		numseq_error_t nfe_;                              \
+		memset(&nfe_, 0, sizeof nfe_);                    \
+		int nfrc_ = numseq_nextval((s), &nfv_, &nfe_);    \
+		CHECK_ERR(nfrc_, &nfe_, code, sqlstate, message); \
 	} while (0)
 
 /* SELECT last_value, is_called FROM s */
-static inline void read_is_at(numseq_t *s, int64_t last, bool called,
-                              const char *file, int line)
+static inline void read_is_at(numseq_t *s, int64_t last, bool called, const char *file, int line)
 {
 	int64_t lv = 0;
 	bool ic = !called;
@@ -212,62 +202,56 @@ static inline void read_is_at(numseq_t *s, int64_t last, bool called,
 		_fail(file, line);
 	}
 	if (lv != last || ic != called) {
-		print_error("read gives (%" PRId64 ", %s), expected (%" PRId64
-		            ", %s)\n", lv, ic ? "t" : "f", last,
-		            called ? "t" : "f");
+		print_error("read gives (%" PRId64 ", %s), expected (%" PRId64 ", %s)\n", lv,
+		            ic ? "t" : "f", last, called ? "t" : "f");
 		_fail(file, line);
 	}
 }
 #define READ_IS(s, last, called) read_is_at((s), (last), (called), __FILE__, __LINE__)
 
-static inline void setval_ok_at(numseq_t *s, int64_t v, bool is_called,
-                                const char *file, int line)
+static inline void setval_ok_at(numseq_t *s, int64_t v, bool is_called, const char *file, int line)
 {
 	numseq_error_t e;
 	memset(&e, 0, sizeof e);
 	int rc = numseq_setval(s, v, is_called, &e);
 	if (rc != NUMSEQ_OK) {
-		print_error("setval(%" PRId64 ") failed: %d \"%s\"\n", v, rc,
-		            e.message);
+		print_error("setval(%" PRId64 ") failed: %d \"%s\"\n", v, rc, e.message);
 		_fail(file, line);
 	}
 }
 #define SETVAL(s, v, b) setval_ok_at((s), (v), (b), __FILE__, __LINE__)
 
-static inline void alter_ok_at(numseq_t *s, numseq_options_t o,
-                               const char *file, int line)
+static inline void alter_ok_at(numseq_t *s, numseq_options_t o, const char *file, int line)
 {
 	numseq_error_t e;
 	memset(&e, 0, sizeof e);
 	int rc = numseq_alter(s, &o, &e);
 	if (rc != NUMSEQ_OK) {
-		print_error("numseq_alter failed: %d (%s) \"%s\"\n", rc,
-		            numseq_strerror(rc), e.message);
+		print_error("numseq_alter failed: %d (%s) \"%s\"\n", rc, numseq_strerror(rc),
+		            e.message);
 		_fail(file, line);
 	}
 }
 #define ALTER(s, ...) alter_ok_at((s), OPTS(__VA_ARGS__), __FILE__, __LINE__)
 
-#define ALTER_FAILS(s, code, sqlstate, message, ...)                          \
-	do {                                                                  \
-		numseq_error_t ae_;                                           \
-		numseq_options_t ao_ = OPTS(__VA_ARGS__);                     \
-		memset(&ae_, 0, sizeof ae_);                                  \
-		int arc_ = numseq_alter((s), &ao_, &ae_);                     \
-		CHECK_ERR(arc_, &ae_, code, sqlstate, message);               \
+#define ALTER_FAILS(s, code, sqlstate, message, ...)            \
+	do {                                                    \
+		numseq_error_t ae_;                             \
+		numseq_options_t ao_ = OPTS(__VA_ARGS__);       \
+		memset(&ae_, 0, sizeof ae_);                    \
+		int arc_ = numseq_alter((s), &ao_, &ae_);       \
+		CHECK_ERR(arc_, &ae_, code, sqlstate, message); \
 	} while (0)
 
-static inline void currval_is_at(numseq_t *s, int64_t expected,
-                                 const char *file, int line)
+static inline void currval_is_at(numseq_t *s, int64_t expected, const char *file, int line)
 {
 	int64_t v = 0;
 	numseq_error_t e;
 	memset(&e, 0, sizeof e);
 	int rc = numseq_currval(s, &v, &e);
 	if (rc != NUMSEQ_OK || v != expected) {
-		print_error("currval gives rc %d \"%s\" value %" PRId64
-		            ", expected %" PRId64 "\n", rc,
-		            rc ? e.message : "", v, expected);
+		print_error("currval gives rc %d \"%s\" value %" PRId64 ", expected %" PRId64 "\n",
+		            rc, rc ? e.message : "", v, expected);
 		_fail(file, line);
 	}
 }
@@ -280,37 +264,35 @@ static inline void lastval_is_at(int64_t expected, const char *file, int line)
 	memset(&e, 0, sizeof e);
 	int rc = numseq_lastval(&v, &e);
 	if (rc != NUMSEQ_OK || v != expected) {
-		print_error("lastval gives rc %d \"%s\" value %" PRId64
-		            ", expected %" PRId64 "\n", rc,
-		            rc ? e.message : "", v, expected);
+		print_error("lastval gives rc %d \"%s\" value %" PRId64 ", expected %" PRId64 "\n",
+		            rc, rc ? e.message : "", v, expected);
 		_fail(file, line);
 	}
 }
 #define LASTVAL_IS(v) lastval_is_at((v), __FILE__, __LINE__)
 
-#define CURRVAL_UNDEFINED(s, message)                                         \
-	do {                                                                  \
-		int64_t cuv_ = 0;                                             \
-		numseq_error_t cue_;                                          \
-		memset(&cue_, 0, sizeof cue_);                                \
-		int curc_ = numseq_currval((s), &cuv_, &cue_);                \
-		CHECK_ERR(curc_, &cue_, NUMSEQ_ECURRVAL, "55000", message);   \
+#define CURRVAL_UNDEFINED(s, message)                                       \
+	do {                                                                \
+		int64_t cuv_ = 0;                                           \
+		numseq_error_t cue_;                                        \
+		memset(&cue_, 0, sizeof cue_);                              \
+		int curc_ = numseq_currval((s), &cuv_, &cue_);              \
+		CHECK_ERR(curc_, &cue_, NUMSEQ_ECURRVAL, "55000", message); \
 	} while (0)
 
-#define LASTVAL_UNDEFINED()                                                   \
-	do {                                                                  \
-		int64_t luv_ = 0;                                             \
-		numseq_error_t lue_;                                          \
-		memset(&lue_, 0, sizeof lue_);                                \
-		int lurc_ = numseq_lastval(&luv_, &lue_);                     \
-		CHECK_ERR(lurc_, &lue_, NUMSEQ_ELASTVAL, "55000",             \
-		          "lastval is not yet defined in this session");      \
+#define LASTVAL_UNDEFINED()                                              \
+	do {                                                             \
+		int64_t luv_ = 0;                                        \
+		numseq_error_t lue_;                                     \
+		memset(&lue_, 0, sizeof lue_);                           \
+		int lurc_ = numseq_lastval(&luv_, &lue_);                \
+		CHECK_ERR(lurc_, &lue_, NUMSEQ_ELASTVAL, "55000",        \
+		          "lastval is not yet defined in this session"); \
 	} while (0)
 
 /* numseq_get_options must equal this pg_sequences row. */
-static inline void options_are_at(numseq_t *s, numseq_type_t type,
-                                  int64_t start, int64_t min, int64_t max,
-                                  int64_t inc, bool cycle, int64_t cache,
+static inline void options_are_at(numseq_t *s, numseq_type_t type, int64_t start, int64_t min,
+                                  int64_t max, int64_t inc, bool cycle, int64_t cache,
                                   const char *file, int line)
 {
 	numseq_options_t o;
@@ -320,23 +302,20 @@ static inline void options_are_at(numseq_t *s, numseq_type_t type,
 		print_error("numseq_get_options failed: %d\n", rc);
 		_fail(file, line);
 	}
-	if (o.type != type || o.start != start || o.minvalue != min ||
-	    o.maxvalue != max || o.increment != inc || o.cycle != cycle ||
-	    o.cache != cache) {
-		print_error("options are (type %d start %" PRId64 " min %" PRId64
-		            " max %" PRId64 " inc %" PRId64 " cycle %d cache %"
-		            PRId64 ")\n expected (type %d start %" PRId64
-		            " min %" PRId64 " max %" PRId64 " inc %" PRId64
-		            " cycle %d cache %" PRId64 ")\n",
-		            (int)o.type, o.start, o.minvalue, o.maxvalue,
-		            o.increment, (int)o.cycle, o.cache, (int)type, start,
-		            min, max, inc, (int)cycle, cache);
+	if (o.type != type || o.start != start || o.minvalue != min || o.maxvalue != max ||
+	    o.increment != inc || o.cycle != cycle || o.cache != cache) {
+		print_error("options are (type %d start %" PRId64 " min %" PRId64 " max %" PRId64
+		            " inc %" PRId64 " cycle %d cache %" PRId64
+		            ")\n expected (type %d start %" PRId64 " min %" PRId64 " max %" PRId64
+		            " inc %" PRId64 " cycle %d cache %" PRId64 ")\n",
+		            (int)o.type, o.start, o.minvalue, o.maxvalue, o.increment, (int)o.cycle,
+		            o.cache, (int)type, start, min, max, inc, (int)cycle, cache);
 		_fail(file, line);
 	}
 }
 /* OPTIONS_ARE(s, type, start, min, max, increment, cycle, cache) */
-#define OPTIONS_ARE(s, type, start, min, max, inc, cycle, cache)              \
-	options_are_at((s), (type), (start), (min), (max), (inc), (cycle),    \
-	               (cache), __FILE__, __LINE__)
+#define OPTIONS_ARE(s, type, start, min, max, inc, cycle, cache)                              \
+	options_are_at((s), (type), (start), (min), (max), (inc), (cycle), (cache), __FILE__, \
+	               __LINE__)
 
 #endif
