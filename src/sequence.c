@@ -611,6 +611,8 @@ int numseq_create(numseq_t **out, const numseq_options_t *o, numseq_error_t *err
 	}
 	for (unsigned i = 0; i < NSLOT; i++)
 		atomic_init(&s->slots[i].gen, SLOT_BUSY);
+	/* name is 1..NAME_MAX_LEN bytes (checked above) and s->name holds
+	 * NAME_MAX_LEN + 1.  NOLINTNEXTLINE(clang-analyzer-security.insecureAPI.strcpy) */
 	strcpy(s->name, name);
 	/* relaxed: only uniqueness matters, no data is published through it. */
 	s->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
@@ -1005,7 +1007,7 @@ static __attribute__((noinline)) int take_block_slow(struct numseq *s, uint64_t 
                                                      numseq_error_t *err)
 {
 	struct epoch e, from, ne;
-	uint64_t w, served, g, m, pos;
+	uint64_t w, served, g, pos;
 	int64_t last;
 	bool called;
 	int rc = NUMSEQ_OK;
@@ -1024,7 +1026,7 @@ static __attribute__((noinline)) int take_block_slow(struct numseq *s, uint64_t 
 		ne = from;
 	} else {
 		uint64_t avail = count_to_bound_sat(from.first, &e.p);
-		m = k < avail ? k : avail;
+		uint64_t m = k < avail ? k : avail;
 		b->first = from.first;
 		b->step = e.p.inc;
 		b->count = m;
@@ -1082,7 +1084,7 @@ static int take_block(struct numseq *s, uint64_t k, numseq_block_t *b, uint64_t 
 }
 
 /* Serves v as this thread's nextval result: currval and lastval. */
-static inline int served(struct numseq__sess_ent *se, int64_t v, int64_t *out)
+static inline int serve(struct numseq__sess_ent *se, int64_t v, int64_t *out)
 {
 	se->currval = v;
 	se->has_currval = true;
@@ -1096,8 +1098,11 @@ static inline int served(struct numseq__sess_ent *se, int64_t v, int64_t *out)
 static int nextval_refill(struct numseq *s, struct numseq__sess_ent *se, uint64_t cache,
                           int64_t *out, numseq_error_t *err)
 {
-	numseq_block_t b;
-	uint64_t cg;
+	/* Zeroed for the static analyzer only: take_block fills both when it
+	 * returns NUMSEQ_OK, and the analyzer cannot see that its error path
+	 * (numseq__fail, another file) never returns NUMSEQ_OK. */
+	numseq_block_t b = {0};
+	uint64_t cg = 0;
 	int rc;
 	/* While a RESTART/ALTER is switching (cache_gen odd), any block taken
 	 * now is dropped at the next call: take one value, not a block whose
@@ -1114,10 +1119,10 @@ static int nextval_refill(struct numseq *s, struct numseq__sess_ent *se, uint64_
 	se->next = u2i((uint64_t)b.first + (uint64_t)b.step);
 	se->step = b.step;
 	se->left = b.count - 1;
-	return served(se, b.first, out);
+	return serve(se, b.first, out);
 }
 
-static int nextval_args(numseq_t *s, int64_t *out, numseq_error_t *err)
+static int nextval_args(numseq_t *s, const int64_t *out, numseq_error_t *err)
 {
 	if (!handle_ok(s))
 		return bad_handle(err, "nextval");
@@ -1177,7 +1182,7 @@ static __attribute__((noinline)) int nextval_full(struct numseq *s, struct numse
 			if (r < 0)
 				return r;
 		}
-		return served(se, v, out);
+		return serve(se, v, out);
 	}
 }
 
@@ -1208,7 +1213,7 @@ static __attribute__((noinline)) int nextval_cold(numseq_t *s, int64_t *out, num
 			int64_t v = se->next;
 			se->left--;
 			se->next = u2i((uint64_t)v + (uint64_t)se->step);
-			return served(se, v, out);
+			return serve(se, v, out);
 		}
 		se->left = 0;
 	}
@@ -1233,7 +1238,7 @@ static __attribute__((noinline)) int nextval_straddle(struct numseq *s, struct n
 		if (r < 0)
 			return r;
 		if (r == 1)
-			return served(se, v, out);
+			return serve(se, v, out);
 	} else if (word_ticket(w) >= s->rebase_at) {
 		rebase(s, g);
 	}
@@ -1334,8 +1339,8 @@ int numseq_nextval_n(numseq_t *s, uint64_t k, numseq_block_t *out, numseq_error_
 		return numseq__fail(err, NUMSEQ_ENOMEM, NUMSEQ__SQLSTATE_NOMEM, "out of memory");
 	rc = take_block(s, k, out, &cg, err);
 	if (rc == NUMSEQ_OK)
-		(void)served(se, u2i((uint64_t)out->first + (out->count - 1) * (uint64_t)out->step),
-		             &last);
+		(void)serve(se, u2i((uint64_t)out->first + (out->count - 1) * (uint64_t)out->step),
+		            &last);
 	return rc;
 }
 
