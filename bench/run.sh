@@ -220,6 +220,10 @@ options.  The raw results of a run are kept in \`bench/results/\` (not
 committed); \`bench/run.sh --docs-from bench/results/<time>\` rebuilds this
 file from one of them.
 
+How numseq compares with what people use instead (PostgreSQL, Redis,
+SQLite, a mutex, Concurrency Kit) is in [compare.md](compare.md), made by
+\`bench/compare\`.
+
 ## Machine
 
 - CPU: $cpu, $ncpu CPUs online (${cores:-?} cores per socket, ${tpc:-?} thread(s) per core${hyper:+, virtual machine under $hyper}), ${mhz:-?} MHz reported
