@@ -4,7 +4,8 @@
 #   bash scripts/deps.sh        what a build needs (compiler, cmake,
 #                               pkg-config, ck, cmocka)
 #   bash scripts/deps.sh --ci   plus what .ci/run uses (clang and its
-#                               sanitizer runtime, gcovr, gnuplot)
+#                               sanitizer runtime, clang-format, clang-tidy,
+#                               cppcheck, gcovr, gnuplot)
 #
 # Idempotent: when every package is already installed it does not touch apt.
 # Runs apt-get directly as root, through sudo otherwise.
@@ -12,7 +13,7 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config libck-dev libcmocka-dev)
 if [[ "${1:-}" == "--ci" ]]; then
-	pkgs+=(clang libclang-rt-14-dev gcovr gnuplot-nox)
+	pkgs+=(clang libclang-rt-14-dev clang-format clang-tidy cppcheck gcovr gnuplot-nox)
 fi
 
 missing=()
