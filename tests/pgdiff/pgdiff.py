@@ -10,7 +10,20 @@ the scenario, prints it as SQL and as driver commands with both outputs, and
 exits 1.
 
   pgdiff.py --driver build/.../pgdiff_driver --host /tmp/sockdir --port 54329 \\
-            [--seed S] [--scenarios N] [--ops M] [--only I] [--keep-going]
+            [--seed S] [--scenarios N] [--ops M] [--sessions K] [--only I]
+            [--keep-going] [--stats] [--verbose]
+  pgdiff.py --driver ... --host ... --script FILE     (replay driver commands)
+
+With --sessions K each scenario uses 1..K sessions: PostgreSQL connections
+on one side, driver threads on the other ("@k nextval" runs in session k),
+still one command at a time, so that cross-session CACHE, RESTART, ALTER
+and setval behaviour is compared too.
+
+Deliberate differences (docs/semantics.md section 13) are kept out: each
+scenario starts with DROP SEQUENCE and DISCARD SEQUENCES in every session
+(lastval after DROP), values stay within int64 (input syntax), no option is
+repeated except the pairs numseq can express (MIN with NO MIN, ...), and
+CACHE stays <= 100 (PostgreSQL fills a cache value by value).
 
 Scenario i of seed S is generated from random.Random("S/i"), so
 `--seed S --only I` replays one scenario.  The generator peeks at the
@@ -24,6 +37,7 @@ starts a private server and calls this script.
 
 import argparse
 import collections
+import os
 import random
 import re
 import subprocess
@@ -109,6 +123,8 @@ OPTIONS_SQL = ("SELECT data_type::regtype, start_value, min_value, max_value, "
 def to_sql(cmd):
     """The SQL statement for a driver command (None: driver-only)."""
     w = cmd.split()
+    if w[0].startswith("@"):
+        w = w[1:]
     verb, rest = w[0], " ".join(w[1:])
     if verb == "create":
         # the driver's create replaces the sequence; a script that creates
@@ -138,47 +154,64 @@ def to_sql(cmd):
     raise ValueError("no SQL for %r" % cmd)
 
 
+def to_verb(cmd):
+    w = cmd.split()
+    return w[1] if w[0].startswith("@") else w[0]
+
+
 def fmt(v):
     if isinstance(v, bool):
         return "true" if v else "false"
     return str(v)
 
 
+def session_of(cmd):
+    return int(cmd.split()[0][1:]) if cmd.startswith("@") else 0
+
+
 class Pg:
-    def __init__(self, connargs):
-        self.conn = psycopg2.connect(**connargs)
-        self.conn.autocommit = True
-        self.cur = self.conn.cursor()
-        self.cur.execute("SHOW server_version")
-        self.version = self.cur.fetchone()[0]
+    """One connection per session (autocommit), plus one that only peeks."""
+
+    def __init__(self, connargs, sessions):
+        self.curs = []
+        for _ in range(sessions + 1):
+            conn = psycopg2.connect(**connargs)
+            conn.autocommit = True
+            self.curs.append(conn.cursor())
+        self.peeker = self.curs.pop()
+        self.peeker.execute("SHOW server_version")
+        self.version = self.peeker.fetchone()[0]
 
     def reset(self):
         """Before a scenario: no sequence s (not compared)."""
-        self.cur.execute("DROP SEQUENCE IF EXISTS s")
+        self.peeker.execute("DROP SEQUENCE IF EXISTS s")
 
     def run(self, cmd):
         sql = to_sql(cmd)
         if sql is None:
             return "ok"
+        cur = self.curs[session_of(cmd)]
         try:
-            self.cur.execute(sql)
+            cur.execute(sql)
         except psycopg2.Error as e:
             if e.pgcode is None:
                 raise
             return "ERROR %s %s" % (e.pgcode, e.diag.message_primary)
-        if self.cur.description is None:
+        if cur.description is None:
             return "ok"
-        rows = self.cur.fetchall()
+        rows = cur.fetchall()
         if not rows:
             return "(no row)"
         return " ".join(fmt(v) for v in rows[0])
 
     def peek(self):
-        """The sequence's state, for the generator only (read-only)."""
-        self.cur.execute("SELECT last_value, is_called FROM s")
-        last, called = self.cur.fetchone()
-        self.cur.execute(OPTIONS_SQL)
-        typ, start, lo, hi, inc, cycle, cache = self.cur.fetchone()
+        """The sequence's state, for the generator only: read-only queries
+        on a connection of their own, which never calls nextval."""
+        cur = self.peeker
+        cur.execute("SELECT last_value, is_called FROM s")
+        last, called = cur.fetchone()
+        cur.execute(OPTIONS_SQL)
+        typ, start, lo, hi, inc, cycle, cache = cur.fetchone()
         return dict(last=last, called=called, type=typ, start=start, min=lo, max=hi,
                     inc=inc, cycle=cycle, cache=cache)
 
@@ -188,8 +221,10 @@ class Pg:
 
 
 class Gen:
-    def __init__(self, r):
+    def __init__(self, r, sessions=1):
         self.r = r
+        self.sessions = sessions
+        self.session = 0
         self.last_result = ""  # the last command's result, set by the runner
 
     def chance(self, p):
@@ -213,7 +248,7 @@ class Gen:
         if c < 0.45:
             return clamp(self.pick(lo, hi) + self.pick(-1, 1, -2, 2))
         if c < 0.60:
-            return r.randint(lo, hi)
+            return r.randint(min(lo, hi), max(lo, hi))
         if c < 0.70:
             return clamp(self.pick(lo, hi) + self.pick(inc, -inc))
         if c < 0.85:
@@ -296,7 +331,7 @@ class Gen:
             o["AS"] = self.type_word(typ)
         if self.chance(0.015):
             o["AS"] = self.pick(*BAD_TYPES)
-        if self.chance(0.4):
+        if self.chance(0.4 if self.sessions == 1 else 0.7):
             o["CACHE"] = self.pick(1, 1, 7, 7, 2, 3, 100, r.randint(1, 100))
             if self.chance(0.05):
                 o["CACHE"] = self.pick(0, -1, I64_MIN)
@@ -444,13 +479,16 @@ class Gen:
             if self.last_result.startswith("ERROR 2200H") and k in ("nextval", "burst") \
                     and self.chance(0.6):
                 k = self.pick("setval", "setval", "alter", "restart")
+            if self.sessions > 1 and self.chance(0.4):
+                self.session = r.randrange(self.sessions)
+            at = "@%d " % self.session if self.session else ""
             if k == "burst":
-                yield ["nextval"] * r.randint(2, 12)
+                yield [at + "nextval"] * r.randint(2, 12)
             elif k in ("setval", "alter", "restart"):
                 st = peek()
-                yield [getattr(self, k)(st)]
+                yield [at + getattr(self, k)(st)]
             else:
-                yield [k]
+                yield [at + k]
 
 
 # --------------------------------------------------------------------------
@@ -482,7 +520,7 @@ class Runner:
                 raise Mismatch()
             return p
         self.compared += 1
-        verb = cmd.split()[0]
+        verb = to_verb(cmd)
         self.count[verb] += 1
         if p.startswith("ERROR"):
             # class: verb, SQLSTATE and the message with its numbers as N
@@ -496,9 +534,11 @@ class Runner:
 
     def scenario(self, seed, idx, log):
         """Runs scenario idx; raises Mismatch (log holds the commands)."""
-        g = Gen(random.Random("%s/%d" % (seed, idx)))
+        r = random.Random("%s/%d" % (seed, idx))
+        g = Gen(r, r.randint(1, self.args.sessions))
         self.pg.reset()
-        self.step("discard", log)
+        for k in range(g.sessions):
+            self.step("@%d discard" % k if k else "discard", log)
         created = False
         for _ in range(3):
             if self.step(g.create(), log) == "ok":
@@ -537,8 +577,10 @@ class Runner:
             return i is not None and i == len(cand) - 1
 
         items = list(enumerate(cmds))
-        last_create = max(i for i, c in items if c.startswith("create"))
-        keep = {0, last_create, len(cmds) - 1}
+        first_create = min(i for i, c in items if to_verb(c) == "create")
+        last_create = max(i for i, c in items if to_verb(c) == "create")
+        # the leading DISCARDs stay: lastval after DROP is a deliberate difference
+        keep = set(range(first_create)) | {last_create, len(cmds) - 1}
         self.counting = False
         chunk = max(1, len(items) // 2)
         while chunk >= 1:
@@ -557,10 +599,13 @@ class Runner:
 
 
 def show(title, log, bad):
-    out = [title, "", "-- as SQL (one session, autocommit):", "DROP SEQUENCE IF EXISTS s;"]
+    out = [title, "", "-- as SQL (autocommit; session 0 unless marked /* session k */):",
+           "DROP SEQUENCE IF EXISTS s;"]
     for cmd, _, _ in log:
         sql = to_sql(cmd)
-        out.append(sql + ";" if sql is not None else "-- (driver only) " + cmd)
+        k = session_of(cmd)
+        tag = "/* session %d */ " % k if k else ""
+        out.append(tag + sql + ";" if sql is not None else "-- (driver only) " + cmd)
     out += ["", "-- as pgdiff_driver commands:"]
     out += [cmd for cmd, _, _ in log]
     out += ["", "-- results (PostgreSQL | numseq):"]
@@ -579,13 +624,18 @@ def main():
     ap.add_argument("--port", type=int, default=5432)
     ap.add_argument("--user", default="postgres")
     ap.add_argument("--dbname", default="postgres")
-    ap.add_argument("--seed", default=None, help="seed (default: random, printed)")
+    ap.add_argument("--seed", default=None,
+                    help="seed (default: $NUMSEQ_SEED, else random; printed)")
     ap.add_argument("--scenarios", type=int, default=200)
     ap.add_argument("--ops", type=int, default=30, help="ops per scenario after CREATE")
     ap.add_argument("--only", type=int, default=None, help="run only scenario I of the seed")
+    ap.add_argument("--sessions", type=int, default=1, choices=range(1, 9),
+                    help="each scenario uses 1..K sessions (connections / driver threads); "
+                         "default 1")
     ap.add_argument("--keep-going", action="store_true",
                     help="report every mismatch (one per scenario) instead of stopping at the first")
     ap.add_argument("--no-shrink", action="store_true", help="print mismatches unshrunk")
+    ap.add_argument("--verbose", action="store_true", help="print every scenario with its results")
     ap.add_argument("--stats", action="store_true", help="print the outcome classes seen")
     ap.add_argument("--script", default=None,
                     help="run the driver commands in this file (one a line, '#' comments) on "
@@ -594,16 +644,17 @@ def main():
                     help="with --script: print only PostgreSQL's result lines")
     args = ap.parse_args()
 
-    seed = args.seed if args.seed is not None else str(random.SystemRandom().randrange(10 ** 9))
+    seed = args.seed or os.environ.get("NUMSEQ_SEED") or str(random.SystemRandom().randrange(10 ** 9))
     connargs = dict(port=args.port, user=args.user, dbname=args.dbname)
     if args.host:
         connargs["host"] = args.host
-    pg = Pg(connargs)
+    pg = Pg(connargs, args.sessions)
     drv = Driver(args.driver)
     runner = Runner(pg, drv, args)
     if args.script is None:
-        print("pgdiff: seed %s, %s scenarios x %d ops, PostgreSQL %s" %
-              (seed, args.only if args.only is not None else args.scenarios, args.ops, pg.version),
+        print("pgdiff: seed %s, %s scenarios x %d ops, %d session(s), PostgreSQL %s" %
+              (seed, args.only if args.only is not None else args.scenarios, args.ops,
+               args.sessions, pg.version),
               flush=True)
         print("pgdiff: replay with --seed %s" % seed, flush=True)
 
@@ -645,6 +696,8 @@ def main():
             if not args.keep_going:
                 break
             continue
+        if args.verbose:
+            print(show("pgdiff: scenario %d of seed %s" % (idx, seed), log, None) + "\n", flush=True)
         done += 1
         if args.only is None and done % 1000 == 0:
             print("pgdiff: %d scenarios, %d commands, %.0f s" %

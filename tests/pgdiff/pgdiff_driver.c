@@ -25,6 +25,13 @@
  *                           (no SQL equivalent; prints "ok")
  *   # ... / empty line      prints nothing (comments)
  *
+ * Sessions: a command may start with "@k " (k = 0..7) to run in session k.
+ * Session 0 is the main thread; session k > 0 is a thread of its own,
+ * started on first use, playing the part of PostgreSQL connection k.
+ * Commands still run one at a time (the main thread waits for each), so
+ * the output is deterministic; only the per-thread state (currval, lastval,
+ * CACHE blocks) differs between sessions.
+ *
  * <options> are CREATE/ALTER SEQUENCE's words: AS type, INCREMENT [BY] n,
  * MINVALUE n, NO MINVALUE, MAXVALUE n, NO MAXVALUE, START [WITH] n, CACHE n,
  * CYCLE, NO CYCLE, RESTART [[WITH] n].  A type other than smallint/int2,
@@ -42,6 +49,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -323,6 +331,89 @@ static void run(char **tok, int n)
 	}
 }
 
+/* ---------------------------------------------------------- sessions */
+
+#define MAX_SESSIONS 8
+
+struct session {
+	pthread_t tid;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool started;
+	bool has_work; /* main -> worker: tok/n hold a command */
+	bool quit;     /* main -> worker: exit */
+	char **tok;
+	int n;
+};
+
+static struct session sessions[MAX_SESSIONS];
+
+static void *session_main(void *arg)
+{
+	struct session *ss = arg;
+
+	pthread_mutex_lock(&ss->mu);
+	for (;;) {
+		while (!ss->has_work && !ss->quit)
+			pthread_cond_wait(&ss->cv, &ss->mu);
+		if (ss->has_work) {
+			run(ss->tok, ss->n);
+			fflush(stdout);
+			ss->has_work = false;
+			pthread_cond_broadcast(&ss->cv);
+		} else {
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ss->mu);
+	return NULL;
+}
+
+/* Runs one command in session k and waits for it. */
+static void run_in(int k, char **tok, int n)
+{
+	struct session *ss = &sessions[k];
+
+	if (k == 0) {
+		run(tok, n);
+		return;
+	}
+	if (!ss->started) {
+		pthread_mutex_init(&ss->mu, NULL);
+		pthread_cond_init(&ss->cv, NULL);
+		if (pthread_create(&ss->tid, NULL, session_main, ss) != 0) {
+			puts("DRIVER-ERROR pthread_create failed");
+			return;
+		}
+		ss->started = true;
+	}
+	pthread_mutex_lock(&ss->mu);
+	ss->tok = tok;
+	ss->n = n;
+	ss->has_work = true;
+	pthread_cond_broadcast(&ss->cv);
+	while (ss->has_work)
+		pthread_cond_wait(&ss->cv, &ss->mu);
+	pthread_mutex_unlock(&ss->mu);
+}
+
+static void stop_sessions(void)
+{
+	for (int k = 1; k < MAX_SESSIONS; k++) {
+		struct session *ss = &sessions[k];
+		if (!ss->started)
+			continue;
+		pthread_mutex_lock(&ss->mu);
+		ss->quit = true;
+		pthread_cond_broadcast(&ss->cv);
+		pthread_mutex_unlock(&ss->mu);
+		pthread_join(ss->tid, NULL);
+		pthread_cond_destroy(&ss->cv);
+		pthread_mutex_destroy(&ss->mu);
+		ss->started = false;
+	}
+}
+
 int main(void)
 {
 	char line[4096];
@@ -346,12 +437,20 @@ int main(void)
 			tok[n++] = t;
 		if (n == 0 || tok[0][0] == '#')
 			continue;
-		if (t != NULL)
+		if (t != NULL) {
 			puts("DRIVER-ERROR too many words");
-		else
+		} else if (tok[0][0] == '@') {
+			int64_t k;
+			if (!parse_i64(tok[0] + 1, &k) || k < 0 || k >= MAX_SESSIONS || n < 2)
+				puts("DRIVER-ERROR @k: session 0..7, then a command");
+			else
+				run_in((int)k, tok + 1, n - 1);
+		} else {
 			run(tok, n);
+		}
 		fflush(stdout);
 	}
+	stop_sessions();
 	if (seq != NULL)
 		(void)numseq_destroy(&seq);
 	return 0;
