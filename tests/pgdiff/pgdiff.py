@@ -629,7 +629,7 @@ def main():
     ap.add_argument("--scenarios", type=int, default=200)
     ap.add_argument("--ops", type=int, default=30, help="ops per scenario after CREATE")
     ap.add_argument("--only", type=int, default=None, help="run only scenario I of the seed")
-    ap.add_argument("--sessions", type=int, default=1, choices=range(1, 9),
+    ap.add_argument("--sessions", type=int, default=1, choices=range(1, 9), metavar="K",
                     help="each scenario uses 1..K sessions (connections / driver threads); "
                          "default 1")
     ap.add_argument("--keep-going", action="store_true",
@@ -648,6 +648,11 @@ def main():
     connargs = dict(port=args.port, user=args.user, dbname=args.dbname)
     if args.host:
         connargs["host"] = args.host
+    script = None
+    if args.script is not None:
+        with open(args.script) as f:
+            script = [ln.strip() for ln in f if ln.strip() and not ln.strip().startswith("#")]
+        args.sessions = max([args.sessions] + [session_of(c) + 1 for c in script])
     pg = Pg(connargs, args.sessions)
     drv = Driver(args.driver)
     runner = Runner(pg, drv, args)
@@ -658,11 +663,9 @@ def main():
               flush=True)
         print("pgdiff: replay with --seed %s" % seed, flush=True)
 
-    if args.script is not None:
-        with open(args.script) as f:
-            cmds = [ln.strip() for ln in f if ln.strip() and not ln.strip().startswith("#")]
+    if script is not None:
         runner.counting = False
-        log, bad = runner.replay(cmds)
+        log, bad = runner.replay(script)
         drv.close()
         if args.emit_expected:
             print("\n".join(p for _, p, _ in log))
