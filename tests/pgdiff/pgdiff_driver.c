@@ -131,7 +131,8 @@ static bool parse_options(char **tok, int n, numseq_options_t *o, const char **w
 		const char *next = i < n ? tok[i] : NULL;
 
 		if (is_kw(w, "AS")) {
-			if (next == NULL || !parse_type(next, &o->type) || !give(o, NUMSEQ_OPT_TYPE, why))
+			if (next == NULL || !parse_type(next, &o->type) ||
+			    !give(o, NUMSEQ_OPT_TYPE, why))
 				return false;
 			i++;
 		} else if (is_kw(w, "INCREMENT")) {
@@ -310,7 +311,8 @@ static void run(char **tok, int n)
 		if (rc != NUMSEQ_OK)
 			printf("ERROR %d %s\n", rc, numseq_strerror(rc));
 		else
-			printf("%s %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %s %" PRId64 "\n",
+			printf("%s %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %s %" PRId64
+			       "\n",
 			       type_name(o.type), o.start, o.minvalue, o.maxvalue, o.increment,
 			       o.cycle ? "true" : "false", o.cache);
 	} else if (is_kw(cmd, "discard")) {
