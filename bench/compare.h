@@ -231,7 +231,9 @@ typedef struct cmp_results {
 	const cmp_part_t *parts;
 	size_t nparts;
 	bool part_ran[16];
-	char part_msg[16][256];            /* why a part did not run */
+	char part_msg[16][256];   /* why a part did not run */
+	double part_others[16];   /* CPU share other processes took, worst run, -1 unknown */
+	unsigned part_redone[16]; /* in-process runs redone for a busy machine */
 	double fsync_p50_us, fsync_p99_us; /* disk probe, < 0 if not run */
 	unsigned fsync_n;
 	double seconds;

@@ -312,7 +312,16 @@ static int run_bench(const cmp_part_t *p, const bench_contender_t *const *rows, 
 	while (fgets(line, sizeof(line), out)) {
 		fputs(line, stdout);
 		char name[128];
-		unsigned T;
+		unsigned T, redone;
+		double others;
+		/* "other processes used 35% of the 2 CPUs during the run, ..." */
+		if (sscanf(line, "other processes used %lf%%", &others) == 1 &&
+		    others > res.part_others[p - parts])
+			res.part_others[p - parts] = others;
+		/* "3 run(s) redone because another process took a CPU" */
+		if (strstr(line, " run(s) redone") &&
+		    sscanf(line, "%u run(s) redone", &redone) == 1)
+			res.part_redone[p - parts] += redone;
 		if (sscanf(line, "FAIL %127s T=%u:", name, &T) == 2) {
 			for (unsigned i = 0; i < nrows; i++)
 				if (strcmp(rows[i]->name, name) == 0) {
@@ -672,6 +681,8 @@ int main(int argc, char **argv)
 	double t0 = now_s();
 	res.parts = parts;
 	res.nparts = NPARTS;
+	for (size_t i = 0; i < NPARTS; i++)
+		res.part_others[i] = -1;
 	res.fsync_p50_us = res.fsync_p99_us = -1;
 	const char *mode_name[] = {"full", "quick", "tiny"};
 	fprintf(stderr, "numseq_compare: %s run; %s\n", mode_name[res.mode],

@@ -10,9 +10,14 @@
 set terminal pngcairo size 1280,760 font "DejaVu Sans,10" noenhanced
 set grid ytics mytics lc rgb "#dddddd"
 set border lc rgb "#555555"
+# 16 distinguishable colours (the default cycle has 8)
+colors = "#1f77b4 #ff7f0e #2ca02c #d62728 #9467bd #8c564b #e377c2 #7f7f7f #bcbd22 #17becf #000080 #808000 #00a000 #ff00ff #a0522d #000000"
+do for [k=1:16] { set linetype k lc rgb word(colors, k) }
 
 # ---- throughput against threads --------------------------------------------
 if (tp) {
+set terminal pngcairo size 1500,800 font "DejaVu Sans,10" noenhanced
+set rmargin at screen 0.62
 set output out.'/throughput.png'
 set title "Numbers handed out per second, all threads together (median, bars: min-max)"
 set logscale y 10
@@ -22,7 +27,7 @@ set xrange [0.8:10]
 set xtics ("1" 1, "2" 2, "4" 4, "8" 8)
 set xlabel "threads (in process) or connections (servers); the machine has 2 CPUs"
 set ylabel "numbers per second"
-set key outside right top vertical Left reverse width -8 spacing 1.1
+set key at screen 0.63, screen 0.92 left top vertical Left reverse spacing 1.1
 stats data.'/throughput.dat' using 1 nooutput
 nblocks = STATS_blocks
 plot for [i=0:nblocks-1] data.'/throughput.dat' index i using 1:2:3:4 \

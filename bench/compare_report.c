@@ -543,9 +543,19 @@ static void md_throughput(FILE *f, const cmp_results_t *res)
 			fprintf(f, "*%s.*\n\n", res->part_msg[p][0] ? res->part_msg[p] : "not run");
 			continue;
 		}
-		fprintf(f, "Runs of %u ms, %u timed after 1 warm-up; %s.\n\n",
-		        part->runs[res->mode] ? part->ms[res->mode] : 0, part->runs[res->mode],
-		        part->why);
+		fprintf(f, "Runs of %u ms, %u timed after 1 warm-up; %s.", part->ms[res->mode],
+		        part->runs[res->mode], part->why);
+		if (!part->server && res->part_others[p] >= 0)
+			fprintf(f,
+			        " Other processes used %.0f%% of the CPUs while this part ran"
+			        "%s; %u run(s) were redone because a thread did not get its CPU.",
+			        res->part_others[p],
+			        res->part_others[p] >= 10
+			                ? " (a busy machine: the "
+			                  "multi-thread figures are less reliable)"
+			                : "",
+			        res->part_redone[p]);
+		fprintf(f, "\n\n");
 		fprintf(f, "| contender | 1T ns/op |");
 		for (unsigned k = 0; k < 8 && part->threads[k]; k++)
 			fprintf(f, " %u%s |", part->threads[k], part->server ? " conn" : "T");
