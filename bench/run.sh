@@ -16,7 +16,8 @@
 # output, every run as CSV, the markdown fragment, and the callgrind
 # instruction counts used in the "Instructions per number" section.
 # BUILD_DIR=... uses an existing configured tree instead of the preset.
-# QUIET_WAIT=seconds (default 600): before running, wait until the machine
+# BENCH_NICE=n (default -15): the bench's nice value (see below).
+# QUIET_WAIT=seconds (default 120): before running, wait until the machine
 # is idle (other processes below 10% of the CPUs over 5 s), at most this
 # long; multi-thread figures mean little while something else runs.
 set -euo pipefail
@@ -102,7 +103,7 @@ busy_pct() { # percent of all CPUs busy over $1 seconds
 	echo $((100 - 100 * (i2 - i1) / (t2 - t1 > 0 ? t2 - t1 : 1)))
 }
 waited=0
-quiet_wait=${QUIET_WAIT:-600}
+quiet_wait=${QUIET_WAIT:-120}
 while :; do
 	busy=$(busy_pct 5)
 	[[ $busy -lt 10 ]] && break
@@ -115,12 +116,25 @@ while :; do
 done
 
 # ---- run --------------------------------------------------------------------
+# On a shared machine other processes take CPUs from the threads mid-run
+# (the bench redoes such runs, but a long busy spell exhausts the retries).
+# A raised priority (BENCH_NICE, default -15: about 97% of a CPU against one
+# ordinary process) keeps the threads on their CPUs for the minute the bench
+# lasts; where nice cannot raise it, the bench runs as it is.
+nice_val=${BENCH_NICE:--15}
+nice_cmd=()
+if [[ $nice_val != 0 ]] && nice -n "$nice_val" true 2> /dev/null &&
+	[[ $(nice -n "$nice_val" nice) == "$nice_val" ]]; then
+	nice_cmd=(nice -n "$nice_val")
+else
+	nice_val=0
+fi
 out="bench/results/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
 echo "run.sh: results in $out"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 set +e
-"$bench" "${args[@]}" --csv "$out/runs.csv" --markdown "$out/fragment.md" | tee "$out/bench.txt"
+"${nice_cmd[@]}" "$bench" "${args[@]}" --csv "$out/runs.csv" --markdown "$out/fragment.md" | tee "$out/bench.txt"
 rc=${PIPESTATUS[0]}
 set -e
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -231,7 +245,7 @@ SQLite, a mutex, Concurrency Kit) is in [compare.md](compare.md), made by
 - Compiler: $cc_version; build type ${btype:-?} (\`${bflags}\`)
 - numseq $version, commit \`$commit\` ($tree)
 - Date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average before / after: $load_before / $load_after; waited ${waited}s for an idle machine (last sample ${busy}% busy)
-- Command: \`numseq_bench ${args[*]}\`
+- Command: \`numseq_bench ${args[*]}\`, at nice ${nice_val}
 
 EOF
 if [[ $docs -eq 1 ]]; then
