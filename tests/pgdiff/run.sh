@@ -16,12 +16,13 @@
 #   NUMSEQ_PGDIFF_SANITIZE=0    build it without sanitizers
 #   NUMSEQ_PGDIFF_OPTIONAL=1    if PostgreSQL 15 cannot be had, print SKIP and
 #                               exit 0 (otherwise that is a failure)
+#   NUMSEQ_PGDIFF_PGBIN=dir     PostgreSQL 15 binaries (default /usr/lib/postgresql/15/bin)
 #   NUMSEQ_PGDIFF_PORT=n        the server's port number (default 54329; it only
 #                               names the socket file in the private directory)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-PGBIN=/usr/lib/postgresql/15/bin
+PGBIN=${NUMSEQ_PGDIFF_PGBIN:-/usr/lib/postgresql/15/bin}
 PY=${NUMSEQ_PGDIFF_PYTHON:-/usr/bin/python3}   # Debian's python3 has python3-psycopg2
 PORT=${NUMSEQ_PGDIFF_PORT:-54329}
 
@@ -45,12 +46,13 @@ else
 fi
 
 # ---- PostgreSQL 15 and psycopg2, from Debian's packages (idempotent) --------
+# --no-upgrade: a package that is already installed is left as it is (other
+# users of this machine may be running its binaries).
 apt_install() {
-	"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y \
-		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@" ||
+	local opts=(-y --no-upgrade -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+	"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install "${opts[@]}" "$@" ||
 		{ "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update &&
-		  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y \
-			-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@"; }
+		  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install "${opts[@]}" "$@"; }
 }
 
 if [[ ! -x $PGBIN/postgres || ! -x $PGBIN/initdb ]]; then
