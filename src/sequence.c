@@ -652,44 +652,51 @@ int numseq_destroy(numseq_t **sp)
 
 /* --------------------------------------------------------------- writers */
 
-/* Installs epoch e as gen+1 (wlock held, gen current) with one exchange:
- * for writers whose new state does not depend on how many tickets were
- * drawn (setval, restart, rebase).  Readers never wait for it. */
 /*
- * The switch of the word to epoch ng, bracketed by cache_gen's bumps when
- * the new epoch drops every thread's cache (RESTART, ALTER): odd just
- * before, the new epoch's even cgen just after, so that no cache hit
- * succeeds once any thread may draw from the new epoch, and hits on the
- * new epoch's blocks work as soon as possible.  seq_cst on all three (on
- * x86 and arm64 the same instructions as acq_rel): a cache hit reads no
- * other shared word, so its order against other threads' draws rests on
- * one total order of the bumps, the switch and the draws.  The exchange's
- * release half publishes the slot and the hidden mirror to every reader
- * whose draw sees the new tag; later RMWs continue its release sequence.
+ * The switch of the word to epoch ng.  When the new epoch drops every
+ * thread's cache (RESTART, ALTER), cache_gen turns odd just before it, so
+ * that no cache hit succeeds once any thread may draw from the new epoch;
+ * it becomes the new epoch's (even) cgen just after it (odd_to_even), or,
+ * for an ALTER, when the epoch is final (pending_end: the old value again
+ * if the ALTER failed, so that a failed ALTER keeps every cache).  A cache
+ * hit that sees an odd cache_gen waits for it (cache_take).  seq_cst on
+ * the bumps, the exchange and the draws (on x86 and arm64 the same
+ * instructions as acq_rel): a cache hit reads no other shared word, so its
+ * order against other threads' draws rests on one total order of these.
+ * The exchange's release half publishes the slot and the hidden mirror to
+ * every reader whose draw sees the new tag; later RMWs continue its
+ * release sequence.
  */
-static uint64_t switch_word(struct numseq *s, uint64_t ng, bool drop_caches)
+static uint64_t switch_word(struct numseq *s, uint64_t ng, bool to_odd, bool odd_to_even)
 {
 	uint64_t old;
-	if (drop_caches)
+	if (to_odd)
 		atomic_fetch_add_explicit(&s->cache_gen, 1, memory_order_seq_cst);
 	old = atomic_exchange_explicit(&s->word, word_make(ng, 0), memory_order_seq_cst);
-	if (drop_caches)
+	if (odd_to_even)
 		atomic_fetch_add_explicit(&s->cache_gen, 1, memory_order_seq_cst);
 	return old;
 }
 
+/* Installs epoch e as gen+1 (wlock held, gen current) with one exchange:
+ * for writers whose new state does not depend on how many tickets were
+ * drawn (setval, restart, rebase).  Readers never wait for it.  user: a
+ * setval/restart (or test hook) epoch, which starts a new chain of
+ * continuation positions; so does a rebase whose position would reach
+ * COUNT_CAP (serve_foreign relies on positions staying below it). */
 static void install(struct numseq *s, uint64_t gen, const struct epoch *e, bool user)
 {
 	uint64_t ng = gen + 1;
+	bool drop = e->cgen != atomic_load_explicit(&s->cache_gen, memory_order_relaxed);
+	bool brk = user || pos_current(s, gen) >= COUNT_CAP - s->rebase_at;
 	slot_write(slot_for(s, ng), ng, e, s->rebase_at);
 	/* A rebase continues its predecessor after exactly rebase_at tickets. */
-	pos_write(s, ng, user ? 0 : pos_current(s, gen) + s->rebase_at);
-	if (user)
+	pos_write(s, ng, brk ? 0 : pos_current(s, gen) + s->rebase_at);
+	if (brk)
 		/* relaxed: published by the exchange below (serve_foreign). */
 		atomic_store_explicit(&s->user_gen, ng, memory_order_relaxed);
 	mirror_hide(s);
-	(void)switch_word(s, ng,
-	                  e->cgen != atomic_load_explicit(&s->cache_gen, memory_order_relaxed));
+	(void)switch_word(s, ng, drop, drop);
 	mirror_show(s, ng, e);
 	/* release: pairs with the acquire load of cur_gen in readers. */
 	atomic_store_explicit(&s->cur_gen, ng, memory_order_release);
@@ -702,29 +709,31 @@ static void install(struct numseq *s, uint64_t gen, const struct epoch *e, bool 
  * Readers that draw in the pending epoch wait in serve_foreign or
  * read_current until pending_end publishes it (wlock held throughout).
  */
-static uint64_t pending_begin(struct numseq *s, uint64_t gen, bool user)
+static uint64_t pending_begin(struct numseq *s, uint64_t gen, bool drop_caches, bool chain_break)
 {
 	struct slot *d = slot_for(s, gen + 1);
 	uint64_t t;
 	/* relaxed: all three are published by the exchange's release. */
 	atomic_store_explicit(&d->gen, SLOT_PENDING, memory_order_relaxed);
-	if (user)
+	if (chain_break)
 		atomic_store_explicit(&s->user_gen, gen + 1, memory_order_relaxed);
 	mirror_hide(s);
-	/* The even bump may come before the epoch is final: no block of it
-	 * can be taken while it is PENDING. */
-	t = word_ticket(switch_word(s, gen + 1, user));
+	t = word_ticket(switch_word(s, gen + 1, drop_caches, false));
 	return t < s->rebase_at ? t : s->rebase_at;
 }
 
-/* pos: the new epoch's continuation position (0 for ALTER). */
-static void pending_end(struct numseq *s, uint64_t gen, const struct epoch *e, uint64_t pos)
+/* pos: the new epoch's continuation position (0 when chain_break).  With
+ * drop_caches, cache_gen leaves its odd value for e's cgen. */
+static void pending_end(struct numseq *s, uint64_t gen, const struct epoch *e, uint64_t pos,
+                        bool drop_caches)
 {
 	/* Before cur_gen and the unlock: a reader that needs pos in
 	 * serve_foreign has seen this slot recycled by a later writer. */
 	pos_write(s, gen + 1, pos);
 	slot_write(slot_for(s, gen + 1), gen + 1, e, s->rebase_at);
 	mirror_show(s, gen + 1, e);
+	if (drop_caches)
+		atomic_store_explicit(&s->cache_gen, e->cgen, memory_order_seq_cst);
 	atomic_store_explicit(&s->cur_gen, gen + 1, memory_order_release);
 }
 
@@ -844,7 +853,7 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 	 * relation is rewritten).  Each epoch records the cache_gen under
 	 * which its blocks may be cached (cgen); a cache hit needs cache_gen
 	 * equal to its block's cgen.  The new epoch's cgen is the next even
-	 * value, which switch_word sets around the switch.
+	 * value (switch_word).
 	 */
 	cg = atomic_load_explicit(&s->cache_gen, memory_order_relaxed) + 2; /* wlock held */
 	if (o->set & (NUMSEQ_OPT_RESTART | NUMSEQ_OPT_RESTART_WITH)) {
@@ -852,16 +861,16 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 		ne.cgen = cg;
 		install(s, g, &ne, true);
 	} else {
-		served = pending_begin(s, g, true);
+		served = pending_begin(s, g, true, true);
 		epoch_state(&e, served, &last, &called);
 		p = e.p;
 		rc = init_params(o, false, &p, &last, &called, err);
 		/* Tickets drawn since the check may have moved last_value out
-		 * of the new bounds: then the ALTER fails and the epoch just
-		 * continues with the old parameters. */
+		 * of the new bounds: then the ALTER fails, the epoch just
+		 * continues with the old parameters, and caches survive. */
 		epoch_init(&ne, last, called, rc == NUMSEQ_OK ? &p : &e.p);
-		ne.cgen = cg;
-		pending_end(s, g, &ne, 0);
+		ne.cgen = rc == NUMSEQ_OK ? cg : e.cgen;
+		pending_end(s, g, &ne, 0, true);
 	}
 	pthread_mutex_unlock(&s->wlock);
 	return rc;
@@ -962,6 +971,10 @@ static int serve_foreign(struct numseq *s, uint64_t pre, const struct epoch *pe,
 		    !pos_read(s, x, &px) || !pos_read(s, pre, &ppre))
 			return 0;
 		tp = px - ppre + t;
+		/* Positions stay below COUNT_CAP (install, take_block_slow), so
+		 * the snapshot's capped n1 and lap are exact for any tp below it. */
+		if (tp >= COUNT_CAP)
+			return 0;
 		if (tp >= pe->n1 && !pe->p.cycle)
 			return 0;
 		*out = ticket_value(pe->first, pe->p.inc, pe->n1, pe->wrap, pe->lap, tp);
@@ -1009,13 +1022,17 @@ static __attribute__((noinline)) int take_block_slow(struct numseq *s, uint64_t 
 	struct epoch e, from, ne;
 	uint64_t w, served, g, pos;
 	int64_t last;
-	bool called;
+	bool called, brk;
 	int rc = NUMSEQ_OK;
 
 	pthread_mutex_lock(&s->wlock);
 	g = writer_current(s, &e, &w, &served);
-	served = pending_begin(s, g, false);
-	pos = pos_current(s, g) + served;
+	/* A new chain of positions if this block could take them to
+	 * COUNT_CAP (decided before the switch: user_gen must precede it). */
+	pos = pos_current(s, g);
+	brk = pos > COUNT_CAP - s->rebase_at || k > COUNT_CAP - s->rebase_at - pos;
+	served = pending_begin(s, g, false, brk);
+	pos = brk ? 0 : pos + served;
 	epoch_state(&e, served, &last, &called);
 	/* The values from here on, as an epoch: its first value starts the
 	 * block, which runs to the bound (or the end of the lap). */
@@ -1034,9 +1051,10 @@ static __attribute__((noinline)) int take_block_slow(struct numseq *s, uint64_t 
 		epoch_init(&ne, u2i((uint64_t)from.first + (m - 1) * (uint64_t)e.p.inc), true,
 		           &e.p);
 		ne.cgen = e.cgen;
-		pos += m;
+		if (!brk)
+			pos += m;
 	}
-	pending_end(s, g, &ne, pos);
+	pending_end(s, g, &ne, pos, false);
 	pthread_mutex_unlock(&s->wlock);
 	return rc;
 }
@@ -1092,6 +1110,43 @@ static inline int serve(struct numseq__sess_ent *se, int64_t v, int64_t *out)
 		numseq__set_last(se);
 	*out = v;
 	return NUMSEQ_OK;
+}
+
+/* cache_take while a RESTART/ALTER is switching (cache_gen odd): wait for
+ * its outcome, a few hundred nanoseconds (a failed ALTER restores the old
+ * value and the block stays valid). */
+static __attribute__((noinline)) uint64_t cache_gen_settled(struct numseq *s)
+{
+	ck_backoff_t backoff = CK_BACKOFF_INITIALIZER;
+	unsigned steps = 0;
+	uint64_t cg;
+	while ((cg = atomic_load_explicit(&s->cache_gen, memory_order_seq_cst)) & 1)
+		wait_step(&backoff, &steps);
+	return cg;
+}
+
+/*
+ * CACHE > 1: serves the next value of the block this thread cached (left
+ * > 0), if it is still valid: cache_gen equals the cgen of the block's
+ * epoch, i.e. no RESTART/ALTER has begun since.  No shared write.
+ * seq_cst: see switch_word (a plain load on x86 and arm64).  Updates
+ * currval, not lastval (the callers do).  false: the block is dropped.
+ */
+static inline bool cache_take(struct numseq *s, struct numseq__sess_ent *se, int64_t *out)
+{
+	uint64_t cg = atomic_load_explicit(&s->cache_gen, memory_order_seq_cst);
+	if (__builtin_expect(cg & 1, 0))
+		cg = cache_gen_settled(s);
+	if (cg != se->cache_gen) {
+		se->left = 0;
+		return false;
+	}
+	*out = se->next;
+	se->currval = se->next;
+	se->has_currval = true;
+	se->left--;
+	se->next = u2i((uint64_t)se->next + (uint64_t)se->step);
+	return true;
 }
 
 /* CACHE > 1, no valid cached value: refill the thread's block. */
@@ -1205,17 +1260,10 @@ static __attribute__((noinline)) int nextval_cold(numseq_t *s, int64_t *out, num
 		if (se == NULL)
 			return nextval_args(s, out, err);
 	}
-	/* CACHE > 1: a block this thread cached, still valid (no restart or
-	 * alter began since its epoch), is served without touching shared
-	 * state.  seq_cst: see switch_word (a plain load on x86 and arm64). */
-	if (se->left > 0) {
-		if (se->cache_gen == atomic_load_explicit(&s->cache_gen, memory_order_seq_cst)) {
-			int64_t v = se->next;
-			se->left--;
-			se->next = u2i((uint64_t)v + (uint64_t)se->step);
-			return serve(se, v, out);
-		}
-		se->left = 0;
+	if (se->left > 0 && cache_take(s, se, out)) {
+		if (numseq__tls.last != se)
+			numseq__set_last(se);
+		return NUMSEQ_OK;
 	}
 	return nextval_full(s, se, out, err);
 }
@@ -1276,23 +1324,11 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 	if (__builtin_expect(atomic_load_explicit(&s->mgen, memory_order_acquire) != g ||
 	                     g == SLOT_BUSY || fast == 0, 0)) {
 		/* clang-format on */
-		/* CACHE > 1 (fast is 0 then): a block this thread cached, still
-		 * valid (no restart or alter began since its epoch), is served
-		 * without touching shared state.  seq_cst: see switch_word (a
-		 * plain load on x86 and arm64).  With CACHE 1 left is 0, or
-		 * stale from an earlier CACHE and invalid by cache_gen. */
-		if (se->left > 0) {
-			if (se->cache_gen ==
-			    atomic_load_explicit(&s->cache_gen, memory_order_seq_cst)) {
-				v = se->next;
-				se->left--;
-				se->next = u2i((uint64_t)v + (uint64_t)se->step);
-				se->currval = v;
-				*out = v;
-				return NUMSEQ_OK;
-			}
-			se->left = 0;
-		}
+		/* CACHE > 1 (fast is 0 then): the thread's cached block.  With
+		 * CACHE 1 left is 0, or stale from an earlier CACHE and invalid
+		 * by cache_gen. */
+		if (se->left > 0 && cache_take(s, se, out))
+			return NUMSEQ_OK; /* numseq__tls.last is se already */
 		return nextval_full(s, se, out, err); /* CYCLE, CACHE, limit, or a writer */
 	}
 

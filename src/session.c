@@ -154,7 +154,7 @@ static bool live_has_locked(uint64_t id)
 
 /* Rebuilds the table for one more entry: dead entries (destroyed
  * sequences) are dropped, except lastval's, and the capacity is the
- * smallest power of two >= 16 keeping the load factor <= 1/2.  false when
+ * smallest power of two >= 16 keeping the load factor <= 1/4.  false when
  * out of memory (the table is then unchanged). */
 static bool grow(struct numseq__sess *ss)
 {
@@ -168,7 +168,9 @@ static bool grow(struct numseq__sess *ss)
 		if (id != 0 && (id == last_id || live_has_locked(id)))
 			keep++;
 	}
-	while ((keep + 1) * 2 > ncap)
+	/* Headroom: at most a quarter full after the rebuild, so that churn
+	 * (create, use, destroy) does not rebuild on every new sequence. */
+	while ((keep + 1) * 4 > ncap)
 		ncap *= 2;
 	nent = calloc(ncap, sizeof *nent);
 	if (nent != NULL) {
