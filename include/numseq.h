@@ -39,11 +39,14 @@
  *   passed to currval.
  *
  * Progress: nextval, nextval_n and read are lock-free (no lock, no system
- * call; a retry happens only when a writer changed the sequence).  Two
- * exceptions, both in docs/design.md: the ALTER window above, and the
- * ticket rebase, which happens once every 2^43 draws on one sequence and
- * takes the writer mutex.  numseq is not async-signal-safe: do not call it
- * from a signal handler.
+ * call; a retry happens only when a writer changed the sequence), except
+ * (docs/design.md section 9): the ALTER window above; a nextval_n block
+ * larger than the room before the internal rebase point, which is taken
+ * under the writer mutex (and other threads' draws wait for its short
+ * window); the ticket rebase, once every 2^43 draws on one sequence, under
+ * the writer mutex; and a thread's first call on a sequence, which may
+ * allocate its per-thread entry.  numseq is not async-signal-safe: do not
+ * call it from a signal handler.
  *
  * Ordering: with CACHE 1, every operation on one sequence is
  * linearizable.  With CACHE n > 1 the block reservations are; values a

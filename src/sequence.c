@@ -914,8 +914,9 @@ static int limit_error(const struct numseq *s, bool asc, int64_t bound, numseq_e
  * A ticket whose epoch is not the one we pre-read: a writer switched
  * epochs between our snapshot (epoch pre, in *pe) and our draw.  Serve it
  * from its epoch's slot if the slot still holds it; failing that, if every
- * epoch since pre was a rebase, from pre's own snapshot, since a rebase
- * only continues the same function.  Returns 1 and the value; 2 for a void
+ * epoch since pre only continued its predecessor (a rebase or an oversized
+ * block), from pre's own snapshot, since such an epoch extends the same
+ * function.  Returns 1 and the value; 2 for a void
  * ticket (>= rebase_at: rebase epoch *epoch_of_ticket, then retry); 0 if
  * the ticket cannot be served (a setval/restart/alter superseded it and
  * its slot was recycled: a gap, never a duplicate; or past a NO CYCLE
@@ -995,7 +996,7 @@ static inline bool ticket_is_epoch(struct numseq *s, const struct slot *d, uint6
 {
 	if (atomic_load_explicit(&d->gen, memory_order_acquire) == g)
 		return true;
-	/* acquire: orders this load after the draw (already acq_rel). */
+	/* acquire: orders this load after the draw (already seq_cst). */
 	return atomic_load_explicit(&s->cur_gen, memory_order_acquire) + 1 - g <= TAG_MASK;
 }
 
@@ -1083,8 +1084,8 @@ static int take_block(struct numseq *s, uint64_t k, numseq_block_t *b, uint64_t 
 		m = k < avail ? k : avail;
 		if (m > s->rebase_at - t)
 			return take_block_slow(s, k, b, cgen, err);
-		/* acq_rel: acquire as for nextval's fetch_add; release keeps the
-		 * release sequence from the writer's switch intact. */
+		/* seq_cst as nextval's fetch_add (acquire is what pairs); the
+		 * release half keeps the writer's release sequence intact. */
 		if (!atomic_compare_exchange_weak_explicit(&s->word, &w, w + m,
 		                                           memory_order_seq_cst,
 		                                           memory_order_relaxed)) {
