@@ -1329,7 +1329,7 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 		 * CACHE 1 left is 0, or stale from an earlier CACHE and invalid
 		 * by cache_gen. */
 		if (se->left > 0 && cache_take(s, se, out))
-			return NUMSEQ_OK; /* numseq__tls.last is se already */
+			return NUMSEQ_OK;             /* numseq__tls.last is se already */
 		return nextval_full(s, se, out, err); /* CYCLE, CACHE, limit, or a writer */
 	}
 
