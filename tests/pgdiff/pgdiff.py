@@ -192,7 +192,10 @@ class Pg:
             return "ok"
         cur = self.curs[session_of(cmd)]
         try:
-            cur.execute(sql)
+            # one statement per execute: a multi-statement string is one
+            # transaction, and a failed CREATE would undo the DROP before it
+            for stmt in sql.split("; "):
+                cur.execute(stmt)
         except psycopg2.Error as e:
             if e.pgcode is None:
                 raise
@@ -639,7 +642,9 @@ def main():
     ap.add_argument("--stats", action="store_true", help="print the outcome classes seen")
     ap.add_argument("--script", default=None,
                     help="run the driver commands in this file (one a line, '#' comments) on "
-                         "both sides, print both outputs, exit 1 on a mismatch")
+                         "both sides, print both outputs, exit 1 on a mismatch.  DISCARD before "
+                         "a second create (lastval after DROP differs on purpose); after a "
+                         "failed create only create, discard and lastval are comparable")
     ap.add_argument("--emit-expected", action="store_true",
                     help="with --script: print only PostgreSQL's result lines")
     args = ap.parse_args()
