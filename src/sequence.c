@@ -1136,7 +1136,7 @@ static __attribute__((noinline)) uint64_t cache_gen_settled(struct numseq *s)
 static inline bool cache_take(struct numseq *s, struct numseq__sess_ent *se, int64_t *out)
 {
 	uint64_t cg = atomic_load_explicit(&s->cache_gen, memory_order_seq_cst);
-	if (__builtin_expect(cg & 1, 0))
+	if (__builtin_expect((cg & 1) != 0, 0))
 		cg = cache_gen_settled(s);
 	if (cg != se->cache_gen) {
 		se->left = 0;
