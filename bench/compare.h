@@ -42,6 +42,10 @@ typedef struct cmp_env {
 	const char *redis_sock;     /* Redis, no persistence */
 	const char *redis_aof_sock; /* Redis, appendonly yes + appendfsync always */
 	const char *sqlite_dir;     /* a directory on the disk being measured */
+	/* With the kernel's autogroups: the autogroup nice every PostgreSQL
+	 * backend this program uses is given (each backend is a session of its
+	 * own), so that the servers run at the client's priority; 0 = leave. */
+	int autogroup_nice;
 } cmp_env_t;
 
 extern cmp_env_t cmp_env;

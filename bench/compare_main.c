@@ -595,7 +595,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: numseq_compare [--quick | --tiny] [--only part,...] [--skip row,...]\n"
 	           "                      [--pg CONNINFO] [--redis SOCKET] [--redis-aof SOCKET]\n"
-	           "                      [--sqlite-dir DIR] [--csv FILE] [--markdown FILE]\n"
+	           "                      [--sqlite-dir DIR] [--autogroup-nice N] [--csv FILE]\n"
+	           "                      [--markdown FILE]\n"
 	           "                      [--plot-data DIR] [--list]\n"
 	           "Normally run through bench/compare, which starts the servers.\n"
 	           "  --quick      fewer and shorter runs (bench/compare --quick: < 2 minutes)\n"
@@ -606,6 +607,7 @@ static void usage(FILE *f)
 	           "  --redis      unix socket of a Redis server without persistence\n"
 	           "  --redis-aof  unix socket of a Redis server with appendfsync always\n"
 	           "  --sqlite-dir directory for SQLite databases (and the fsync probe)\n"
+	           "  --autogroup-nice N  give each PostgreSQL backend used this autogroup nice\n"
 	           "Parts whose server is not given are skipped and reported as not run.\n"
 	           "exit status: 0 ok, 1 setup error, 2 a contender handed out a duplicate\n");
 }
@@ -646,6 +648,8 @@ int main(int argc, char **argv)
 			cmp_env.redis_aof_sock = v, i++;
 		else if (strcmp(a, "--sqlite-dir") == 0 && v)
 			cmp_env.sqlite_dir = v, i++;
+		else if (strcmp(a, "--autogroup-nice") == 0 && v)
+			cmp_env.autogroup_nice = atoi(v), i++;
 		else if (strcmp(a, "--csv") == 0 && v)
 			csv = v, i++;
 		else if (strcmp(a, "--markdown") == 0 && v)

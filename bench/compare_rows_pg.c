@@ -60,6 +60,24 @@ static void notice(void *arg, const char *msg)
 		notice_us = strtod(p + strlen("cmp_elapsed_us "), NULL);
 }
 
+/* Every backend calls setsid(), so with autogroups it is ranked against
+ * other sessions by its own autogroup's nice, not by the nice it inherited:
+ * give it the run's (bench/compare passes it; needs root). */
+static void backend_priority(PGconn *c)
+{
+	PGresult *r = PQexec(c, "SELECT pg_backend_pid()");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%s/autogroup", PQgetvalue(r, 0, 0));
+		FILE *f = fopen(path, "w");
+		if (!f || fprintf(f, "%d\n", cmp_env.autogroup_nice) < 0)
+			fprintf(stderr, "numseq_compare: cannot set %s\n", path);
+		if (f)
+			fclose(f);
+	}
+	PQclear(r);
+}
+
 static PGconn *conn(unsigned i)
 {
 	if (i >= POOL || !cmp_env.pg_conninfo)
@@ -76,6 +94,8 @@ static PGconn *conn(unsigned i)
 		return NULL;
 	}
 	PQsetNoticeProcessor(pool[i], notice, NULL);
+	if (cmp_env.autogroup_nice)
+		backend_priority(pool[i]);
 	return pool[i];
 }
 
