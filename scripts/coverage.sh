@@ -5,15 +5,17 @@
 #   bash scripts/coverage.sh --ci        preset `ci-coverage` (same, -Werror)
 #
 # Configures and builds the preset, clears old counters, runs its test preset
-# (labels unit|stress, NUMSEQ_STRESS_SCALE=0.1), then prints gcovr's line
+# (labels unit|stress, NUMSEQ_STRESS_SCALE=0.25), then prints gcovr's line
 # table for src/ (with the missing lines) and the line / branch totals, and
 # writes an HTML report to build/<preset>/coverage/index.html.  Exits 1 if a
 # test failed, 3 if coverage is below the floor.
 #
-# The floor is what the tests reached when it was set (measured over several
-# runs: the stress tests are scheduling-dependent, so a few lines in retry
-# paths come and go).  Raise it when coverage rises; never lower it: a change
-# that drops below it needs tests, or its uncovered lines explained.
+# The floor is what the tests reached when it was set, over repeated runs:
+# the stress tests are scheduling-dependent, so a few lines in retry and
+# race paths come and go (at scale 0.25: lines 95.5-95.7%, branches
+# 86.9-87.5%; at 0.1 the spread was twice as wide, hence 0.25).  Raise it
+# when coverage rises; never lower it: a change that drops below it needs
+# tests, or its uncovered lines explained.
 LINE_FLOOR=${NUMSEQ_COVERAGE_LINE_FLOOR:-95.0}
 BRANCH_FLOOR=${NUMSEQ_COVERAGE_BRANCH_FLOOR:-86.0}
 
