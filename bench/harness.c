@@ -209,9 +209,14 @@ static void *worker_main(void *arg)
 		uint64_t n = 0;
 		w->cpu0 = thread_cpu_ns();
 		w->t0 = now_ns();
-		/* relaxed: a flag to stop; pthread_join orders the results */
-		while (!atomic_load_explicit(&ctx->stop, memory_order_relaxed))
+		/* At least one batch: on a busy machine a thread may wake from
+		 * the barrier only after the stop flag went up, and a run with a
+		 * thread that did nothing measures nothing (its CPU share would
+		 * be garbage too).  relaxed: a flag to stop; pthread_join orders
+		 * the results. */
+		do
 			n += c->run(ctx->st, &w->t, BATCH_OPS);
+		while (!atomic_load_explicit(&ctx->stop, memory_order_relaxed));
 		w->t1 = now_ns();
 		w->cpu1 = thread_cpu_ns();
 		w->numbers = n;
@@ -406,8 +411,11 @@ static bool run_once(const bench_contender_t *c, unsigned T, run_mode_t mode, un
 	double ns_sum = 0, share_sum = 0;
 	for (unsigned i = 0; i < T; i++) {
 		worker_t *w = &ws[i];
-		if (w->t1 > w->t0)
-			share_sum += (double)(w->cpu1 - w->cpu0) / (double)(w->t1 - w->t0);
+		if (w->t1 > w->t0) {
+			/* capped: the two clocks tick apart on very short spans */
+			double sh = (double)(w->cpu1 - w->cpu0) / (double)(w->t1 - w->t0);
+			share_sum += sh < 1 ? sh : 1;
+		}
 		first = w->t0 < first ? w->t0 : first;
 		last = w->t1 > last ? w->t1 : last;
 		r->numbers += w->numbers;

@@ -199,7 +199,7 @@ if command -v valgrind > /dev/null && command -v callgrind_annotate > /dev/null;
 				/^ *[0-9,]+ \(/ && sect >= 3 && !/PROGRAM TOTALS/ {
 					ir = $1; gsub(",", "", ir)
 					if (ir / n < 0.05) next
-					fn = $0; sub(/^ *[0-9,]+ \([^)]*\) */, "", fn); sub(/ \[.*$/, "", fn)
+					fn = $0; sub(/^ *[0-9,]+ \([^)]*\) */, "", fn); sub(/ \[.*$/, "", fn); sub(/^\?\?\?:/, "", fn)
 					printf "| `%s` | %.2f |\n", fn, ir / n
 				}' "$out/cg.$name.txt" | head -n 12
 		} >> "$cg_md"
@@ -254,7 +254,7 @@ SQLite, a mutex, Concurrency Kit) is in [compare.md](compare.md), made by
 - Compiler: $cc_version; build type ${btype:-?} (\`${bflags}\`)
 - numseq $version, commit \`$commit\` ($tree)
 - Date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average before / after: $load_before / $load_after; waited ${waited}s for an idle machine (last sample ${busy}% busy)
-- Command: \`numseq_bench ${args[*]}\`, run at ${nice_how}
+- Command: \`numseq_bench${args[*]:+ ${args[*]}}\` (options not given take their defaults), run at ${nice_how}
 
 EOF
 if [[ $docs -eq 1 ]]; then
