@@ -84,20 +84,33 @@ static inline bench_vals_t seq_nextval_n64(void *st, bench_thread_t *t)
 BENCH_OP_LOOPS(seq_nextval_n64)
 
 static const bench_contender_t numseq_rows[] = {
-	{.name = "nextval", .label = "numseq nextval, CACHE 1",
-	 .note = "`numseq_nextval(s, &v, NULL)` on a default sequence (CACHE 1)",
-	 .max_per_op = 1, .setup = seq_setup_1, .teardown = seq_teardown,
-	 .reserved = seq_reserved, BENCH_LOOPS(seq_nextval)},
-	{.name = "nextval-c64", .label = "numseq nextval, CACHE 64",
-	 .note = "`numseq_nextval(s, &v, NULL)` on a sequence with CACHE 64: each thread "
-	         "reserves 64 at a time",
-	 .max_per_op = 1, .gap_block = 64, .setup = seq_setup_64, .teardown = seq_teardown,
-	 .reserved = seq_reserved, BENCH_LOOPS(seq_nextval)},
-	{.name = "nextval-n64", .label = "numseq nextval_n(64), per number",
-	 .note = "`numseq_nextval_n(s, 64, &blk, NULL)` (CACHE 1 sequence); timed per number, "
-	         "a call counts 64",
-	 .max_per_op = 64, .setup = seq_setup_1, .teardown = seq_teardown,
-	 .reserved = seq_reserved, BENCH_LOOPS(seq_nextval_n64)},
+	{.name = "nextval",
+         .label = "numseq nextval, CACHE 1",
+         .note = "`numseq_nextval(s, &v, NULL)` on a default sequence (CACHE 1)",
+         .max_per_op = 1,
+         .setup = seq_setup_1,
+         .teardown = seq_teardown,
+         .reserved = seq_reserved,
+         BENCH_LOOPS(seq_nextval)},
+	{.name = "nextval-c64",
+         .label = "numseq nextval, CACHE 64",
+         .note = "`numseq_nextval(s, &v, NULL)` on a sequence with CACHE 64: each thread "
+                 "reserves 64 at a time",
+         .max_per_op = 1,
+         .gap_block = 64,
+         .setup = seq_setup_64,
+         .teardown = seq_teardown,
+         .reserved = seq_reserved,
+         BENCH_LOOPS(seq_nextval)},
+	{.name = "nextval-n64",
+         .label = "numseq nextval_n(64), per number",
+         .note = "`numseq_nextval_n(s, 64, &blk, NULL)` (CACHE 1 sequence); timed per number, "
+                 "a call counts 64",
+         .max_per_op = 64,
+         .setup = seq_setup_1,
+         .teardown = seq_teardown,
+         .reserved = seq_reserved,
+         BENCH_LOOPS(seq_nextval_n64)},
 	{.name = NULL},
 };
 

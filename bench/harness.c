@@ -47,7 +47,7 @@
 #endif
 
 enum {
-	BATCH_OPS = 512,     /* ops between two looks at the stop flag */
+	BATCH_OPS = 512, /* ops between two looks at the stop flag */
 	MAX_THREADS = 64,
 	MAX_RANGES = MAX_THREADS,
 	MAX_ROWS = 64,
@@ -154,8 +154,8 @@ static load_sample_t load_sample(void)
 		return l;
 	}
 	/* user nice system idle iowait irq softirq steal */
-	int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
-	               &v[3], &v[4], &v[5], &v[6], &v[7]);
+	int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+	               &v[4], &v[5], &v[6], &v[7]);
 	fclose(f);
 	if (n != 8 || getrusage(RUSAGE_SELF, &ru) != 0)
 		return l;
@@ -175,21 +175,21 @@ typedef struct run_ctx {
 	const bench_contender_t *c;
 	void *st;
 	run_mode_t mode;
-	uint64_t want;           /* MODE_RECORD: numbers per thread */
+	uint64_t want; /* MODE_RECORD: numbers per thread */
 	pthread_barrier_t start;
 	_Atomic int stop;
 } run_ctx_t;
 
 typedef struct worker {
-	bench_thread_t t;        /* first: keeps its cache-line alignment */
+	bench_thread_t t; /* first: keeps its cache-line alignment */
 	run_ctx_t *ctx;
 	pthread_t th;
-	int cpu;                 /* -1: not pinned */
+	int cpu; /* -1: not pinned */
 	bool pinned;
 	uint64_t numbers;
 	uint64_t t0, t1;
-	uint64_t cpu0, cpu1;     /* the thread's CPU time: was it running? */
-	int64_t *buf;            /* MODE_RECORD */
+	uint64_t cpu0, cpu1; /* the thread's CPU time: was it running? */
+	int64_t *buf;        /* MODE_RECORD */
 } worker_t;
 
 static void *worker_main(void *arg)
@@ -231,12 +231,12 @@ static void *worker_main(void *arg)
 typedef struct run_result {
 	double ns_per_op;
 	double mops;
-	double cpu_share;        /* mean of thread CPU time / elapsed time */
+	double cpu_share; /* mean of thread CPU time / elapsed time */
 	uint64_t numbers;
 	uint64_t wall_ns;
 	bool ok;
-	bool unpinned;           /* pinning was asked for and failed */
-	char msg[MSG];           /* why not ok */
+	bool unpinned; /* pinning was asked for and failed */
+	char msg[MSG]; /* why not ok */
 } run_result_t;
 
 /* Compares what the threads handed out (plus the legitimate tails of
@@ -267,7 +267,8 @@ static void check_run(const bench_contender_t *c, void *st, worker_t *ws, unsign
 	int nr = c->reserved(st, threads, T, ranges, MAX_RANGES);
 	free(threads);
 	if (errors) {
-		snprintf(r->msg, MSG, "%" PRIu64 " ops failed (first error %d)", errors, first_error);
+		snprintf(r->msg, MSG, "%" PRIu64 " ops failed (first error %d)", errors,
+		         first_error);
 		return;
 	}
 	if (nr < 0) {
@@ -295,14 +296,16 @@ static void check_run(const bench_contender_t *c, void *st, worker_t *ws, unsign
 		int ri = 0;
 		for (uint64_t j = 0; j < total; j++) {
 			if (j > 0 && all[j] == all[j - 1]) {
-				snprintf(r->msg, MSG, "number %" PRId64 " handed out twice", all[j]);
+				snprintf(r->msg, MSG, "number %" PRId64 " handed out twice",
+				         all[j]);
 				free(all);
 				return;
 			}
 			while (ri < nr && ranges[ri].last < all[j])
 				ri++;
 			if (ri == nr || all[j] < ranges[ri].first) {
-				snprintf(r->msg, MSG, "number %" PRId64 " outside the reserved range", all[j]);
+				snprintf(r->msg, MSG,
+				         "number %" PRId64 " outside the reserved range", all[j]);
 				free(all);
 				return;
 			}
@@ -321,7 +324,8 @@ static void check_run(const bench_contender_t *c, void *st, worker_t *ws, unsign
 			const bench_acc_t *a = &ws[i].t.acc;
 			if (a->count == 0 || a->max < start)
 				continue;
-			uint64_t end = start + ((a->max - start) / c->gap_block + 1) * c->gap_block - 1;
+			uint64_t end = start +
+			               ((a->max - start) / c->gap_block + 1) * c->gap_block - 1;
 			end = end < last ? end : last;
 			if (end > a->max)
 				bench_acc_range(&got, (int64_t)(a->max + 1), end - a->max);
@@ -453,10 +457,10 @@ typedef struct cell {
 	double ns_med, ns_min, ns_max;
 	double mops_med, mops_min, mops_max;
 	unsigned failures;
-	unsigned redone;         /* timed runs discarded for a busy machine */
-	bool verified;           /* the verify pass ran and passed */
+	unsigned redone; /* timed runs discarded for a busy machine */
+	bool verified;   /* the verify pass ran and passed */
 	bool unpinned;
-	char msg[MSG];           /* first failure */
+	char msg[MSG]; /* first failure */
 } cell_t;
 
 static double median(const double *v, unsigned n, double *mn, double *mx)
@@ -486,12 +490,12 @@ typedef struct report {
 	const bench_config_t *cfg;
 	const bench_contender_t *rows[MAX_ROWS];
 	unsigned nrows;
-	cell_t *cells;           /* [row * nthreads_list + ti] */
+	cell_t *cells; /* [row * nthreads_list + ti] */
 	unsigned failures;
 	bool unpinned;
 	bool load_ok;
-	double others;           /* share of all CPUs used by other processes */
-	double steal;            /* share of all CPUs stolen by the hypervisor */
+	double others; /* share of all CPUs used by other processes */
+	double steal;  /* share of all CPUs stolen by the hypervisor */
 	unsigned ncpu;
 } report_t;
 
@@ -517,8 +521,8 @@ static int ti_of(report_t *rp, unsigned T)
 }
 
 /* A target's measured ratio; false if one side was not run. */
-static bool target_ratio(report_t *rp, const bench_target_t *tg, double *ratio,
-                         cell_t **num, cell_t **den)
+static bool target_ratio(report_t *rp, const bench_target_t *tg, double *ratio, cell_t **num,
+                         cell_t **den)
 {
 	int rn = row_of(rp, tg->num), rd = row_of(rp, tg->den);
 	int tn = ti_of(rp, tg->num_threads), td = ti_of(rp, tg->den_threads);
@@ -546,7 +550,8 @@ static void target_miss(const bench_target_t *tg, double ratio, const cell_t *nu
 {
 	if (tg->metric == BENCH_NS_RATIO_MAX) {
 		double budget = den->ns_med * tg->bound;
-		snprintf(buf, len, "%.0f%% over the bound: %.2f ns/op, budget %.2f ns/op (%.2f ns too slow)",
+		snprintf(buf, len,
+		         "%.0f%% over the bound: %.2f ns/op, budget %.2f ns/op (%.2f ns too slow)",
 		         (ratio / tg->bound - 1) * 100, num->ns_med, budget, num->ns_med - budget);
 	} else {
 		double need = den->mops_med * tg->bound;
@@ -564,19 +569,23 @@ static void print_text(report_t *rp, const bench_target_t *targets, size_t ntarg
 		for (unsigned ti = 0; ti < cfg->nthreads_list; ti++) {
 			cell_t *c = cell_of(rp, i, ti);
 			char a[64], b[64];
-			snprintf(a, sizeof(a), "%8.2f [%.2f-%.2f]", c->ns_med, c->ns_min, c->ns_max);
-			snprintf(b, sizeof(b), "%8.1f [%.1f-%.1f]", c->mops_med, c->mops_min, c->mops_max);
+			snprintf(a, sizeof(a), "%8.2f [%.2f-%.2f]", c->ns_med, c->ns_min,
+			         c->ns_max);
+			snprintf(b, sizeof(b), "%8.1f [%.1f-%.1f]", c->mops_med, c->mops_min,
+			         c->mops_max);
 			printf("%-34s %3u  %-28s  %-28s  %4.0f  %s\n", ti ? "" : rp->rows[i]->label,
 			       cfg->threads[ti], a, b, c->share_med * 100,
-			       c->failures ? "FAIL" : c->verified ? "ok" : "ok (fingerprint only)");
+			       c->failures   ? "FAIL"
+			       : c->verified ? "ok"
+			                     : "ok (fingerprint only)");
 		}
 	}
 	for (unsigned i = 0; i < rp->nrows; i++)
 		for (unsigned ti = 0; ti < cfg->nthreads_list; ti++) {
 			cell_t *c = cell_of(rp, i, ti);
 			if (c->failures)
-				printf("FAIL %s T=%u: %u failed check(s), first: %s\n", rp->rows[i]->name,
-				       cfg->threads[ti], c->failures, c->msg);
+				printf("FAIL %s T=%u: %u failed check(s), first: %s\n",
+				       rp->rows[i]->name, cfg->threads[ti], c->failures, c->msg);
 		}
 	unsigned redone = 0;
 	for (unsigned i = 0; i < rp->nrows * cfg->nthreads_list; i++)
@@ -599,8 +608,10 @@ static void print_text(report_t *rp, const bench_target_t *targets, size_t ntarg
 		}
 		bool pass = target_pass(tg, ratio);
 		printf("  %-4s %s: %.2fx (bound %s %.2fx)\n",
-		       tg->informational ? "info" : pass ? "PASS" : "MISS", tg->what, ratio,
-		       tg->metric == BENCH_NS_RATIO_MAX ? "<=" : ">=", tg->bound);
+		       tg->informational ? "info"
+		       : pass            ? "PASS"
+		                         : "MISS",
+		       tg->what, ratio, tg->metric == BENCH_NS_RATIO_MAX ? "<=" : ">=", tg->bound);
 		if (!tg->informational && !pass) {
 			char why[200];
 			target_miss(tg, ratio, num, den, why, sizeof(why));
@@ -617,46 +628,49 @@ static void write_csv(report_t *rp, FILE *f)
 		for (unsigned ti = 0; ti < cfg->nthreads_list; ti++) {
 			cell_t *c = cell_of(rp, i, ti);
 			for (unsigned r = 0; r < c->n; r++)
-				fprintf(f, "%s,%u,%u,%.4f,%.4f\n", rp->rows[i]->name, cfg->threads[ti],
-				        r + 1, c->ns[r], c->mops[r]);
+				fprintf(f, "%s,%u,%u,%.4f,%.4f\n", rp->rows[i]->name,
+				        cfg->threads[ti], r + 1, c->ns[r], c->mops[r]);
 		}
 }
 
-static void write_markdown(report_t *rp, FILE *f, const bench_target_t *targets,
-                           size_t ntargets)
+static void write_markdown(report_t *rp, FILE *f, const bench_target_t *targets, size_t ntargets)
 {
 	const bench_config_t *cfg = rp->cfg;
 	int cpus[CPU_SETSIZE];
 	unsigned ncpu = allowed_cpus(cpus, CPU_SETSIZE);
 
 	fprintf(f, "## Method\n\n");
-	fprintf(f, "- Bench binary: compiled by %s %s, build type %s, optimized: %s, "
-	           "sanitizer: %s.\n",
+	fprintf(f,
+	        "- Bench binary: compiled by %s %s, build type %s, optimized: %s, "
+	        "sanitizer: %s.\n",
 #ifdef __clang__
 	        "clang",
 #else
 	        "gcc",
 #endif
 	        __VERSION__, NUMSEQ_BENCH_BUILD_TYPE, BENCH_OPTIMIZED, BENCH_SANITIZED);
-	fprintf(f, "- One run: T threads are created, %s, and released together by a barrier "
-	           "with the main thread; each calls its op in batches of %d until the main "
-	           "thread raises a stop flag after **%u ms**. Each thread times itself with "
-	           "`clock_gettime(CLOCK_MONOTONIC)`.\n",
+	fprintf(f,
+	        "- One run: T threads are created, %s, and released together by a barrier "
+	        "with the main thread; each calls its op in batches of %d until the main "
+	        "thread raises a stop flag after **%u ms**. Each thread times itself with "
+	        "`clock_gettime(CLOCK_MONOTONIC)`.\n",
 	        cfg->pin ? (rp->unpinned ? "asked to be pinned to CPU i mod n (pinning FAILED "
 	                                   "on some threads, so they ran unpinned)"
 	                                 : "thread i pinned to allowed CPU i mod n")
 	                 : "not pinned",
 	        BATCH_OPS, cfg->ms);
-	fprintf(f, "- **ns/op** is per thread: a thread's elapsed time divided by the numbers it "
-	           "handed out, averaged over the threads (one op = one number; a block of 64 "
-	           "counts 64). **Mops/s** is the total: all numbers / (last thread's end - first "
-	           "thread's start). With more threads than the %u CPUs, ns/op includes the time "
-	           "a thread waits for a CPU.\n",
+	fprintf(f,
+	        "- **ns/op** is per thread: a thread's elapsed time divided by the numbers it "
+	        "handed out, averaged over the threads (one op = one number; a block of 64 "
+	        "counts 64). **Mops/s** is the total: all numbers / (last thread's end - first "
+	        "thread's start). With more threads than the %u CPUs, ns/op includes the time "
+	        "a thread waits for a CPU.\n",
 	        ncpu);
-	fprintf(f, "- Per contender and thread count: %u warm-up run(s), discarded, then **%u "
-	           "timed runs**; the tables give the **median** and, in brackets, the "
-	           "**min-max** of those runs. Rounds are interleaved (every contender runs once "
-	           "per round) so that drift of the machine falls on all rows alike.\n",
+	fprintf(f,
+	        "- Per contender and thread count: %u warm-up run(s), discarded, then **%u "
+	        "timed runs**; the tables give the **median** and, in brackets, the "
+	        "**min-max** of those runs. Rounds are interleaved (every contender runs once "
+	        "per round) so that drift of the machine falls on all rows alike.\n",
 	        cfg->warmup, cfg->runs);
 	fprintf(f, "- Correctness, in the same run: every timed run folds each number into a "
 	           "fingerprint (count, sum, xor, min, max) that must equal the fingerprint of "
@@ -665,26 +679,29 @@ static void write_markdown(report_t *rp, FILE *f, const bench_target_t *targets,
 	           "offset by a missing number matching it in both sum and xor to pass: strong, "
 	           "not a proof. ");
 	if (cfg->verify_values)
-		fprintf(f, "Besides, one untimed pass per contender and thread count records "
-		           "%" PRIu64 " numbers per thread, sorts them all and checks that none "
-		           "repeats and all lie in the reserved range: exact, on fewer numbers.\n",
+		fprintf(f,
+		        "Besides, one untimed pass per contender and thread count records "
+		        "%" PRIu64 " numbers per thread, sorts them all and checks that none "
+		        "repeats and all lie in the reserved range: exact, on fewer numbers.\n",
 		        cfg->verify_values);
 	else
 		fprintf(f, "(The exact verify pass was turned off for this run.)\n");
 	unsigned redone = 0;
 	for (unsigned i = 0; i < rp->nrows * cfg->nthreads_list; i++)
 		redone += rp->cells[i].redone;
-	fprintf(f, "- A timed run in which the threads got less than 90%% of their CPU share (a "
-	           "whole CPU each when T <= CPUs, CPUs/T beyond), because another process ran, "
-	           "does not measure what it claims: it is discarded and redone, at most %u "
-	           "times. %u run(s) were redone in this run (counted per cell in the CPU share "
-	           "table).\n",
+	fprintf(f,
+	        "- A timed run in which the threads got less than 90%% of their CPU share (a "
+	        "whole CPU each when T <= CPUs, CPUs/T beyond), because another process ran, "
+	        "does not measure what it claims: it is discarded and redone, at most %u "
+	        "times. %u run(s) were redone in this run (counted per cell in the CPU share "
+	        "table).\n",
 	        cfg->retry_busy, redone);
 	if (rp->load_ok)
-		fprintf(f, "- Machine load while the bench ran: other processes used **%.0f%%** of the "
-		           "%u CPUs, the hypervisor stole %.0f%%. Each thread also measures its own CPU "
-		           "time; the *thread CPU share* table below says what fraction of its elapsed "
-		           "time a thread actually ran.\n",
+		fprintf(f,
+		        "- Machine load while the bench ran: other processes used **%.0f%%** of the "
+		        "%u CPUs, the hypervisor stole %.0f%%. Each thread also measures its own CPU "
+		        "time; the *thread CPU share* table below says what fraction of its elapsed "
+		        "time a thread actually ran.\n",
 		        rp->others * 100, rp->ncpu, rp->steal * 100);
 	fprintf(f, "\n### Contenders\n\n| name | row | one op |\n|---|---|---|\n");
 	for (unsigned i = 0; i < rp->nrows; i++)
@@ -738,18 +755,20 @@ static void write_markdown(report_t *rp, FILE *f, const bench_target_t *targets,
 		fprintf(f, "\n");
 	}
 	if (worst < 0.9)
-		fprintf(f, "\n**Warning:** with %u thread(s), no more than the CPUs, a thread ran only "
-		           "%.0f%% of its time: something else competed for the CPUs, so the threads "
-		           "did not all run at once and the multi-thread figures understate contention. "
-		           "Rerun on a quiet machine.\n",
+		fprintf(f,
+		        "\n**Warning:** with %u thread(s), no more than the CPUs, a thread ran only "
+		        "%.0f%% of its time: something else competed for the CPUs, so the threads "
+		        "did not all run at once and the multi-thread figures understate contention. "
+		        "Rerun on a quiet machine.\n",
 		        worst_t, worst * 100);
 
 	int nb = cfg->ns_baseline ? row_of(rp, cfg->ns_baseline) : -1;
 	int mb = cfg->mops_baseline ? row_of(rp, cfg->mops_baseline) : -1;
 	int t1 = ti_of(rp, 1);
 	if (nb >= 0 && mb >= 0 && t1 >= 0) {
-		fprintf(f, "\n### Relative\n\nns/op at 1 thread divided by `%s`'s; Mops/s divided by "
-		           "`%s`'s at the same thread count.\n\n| contender | 1T ns/op ratio |",
+		fprintf(f,
+		        "\n### Relative\n\nns/op at 1 thread divided by `%s`'s; Mops/s divided by "
+		        "`%s`'s at the same thread count.\n\n| contender | 1T ns/op ratio |",
 		        cfg->ns_baseline, cfg->mops_baseline);
 		for (unsigned ti = 0; ti < cfg->nthreads_list; ti++)
 			fprintf(f, " %uT Mops/s ratio |", cfg->threads[ti]);
@@ -763,7 +782,8 @@ static void write_markdown(report_t *rp, FILE *f, const bench_target_t *targets,
 			                cell_of(rp, (unsigned)nb, (unsigned)t1)->ns_med);
 			for (unsigned ti = 0; ti < cfg->nthreads_list; ti++)
 				fprintf(f, " %.2fx |",
-				        cell_of(rp, i, ti)->mops_med / cell_of(rp, (unsigned)mb, ti)->mops_med);
+				        cell_of(rp, i, ti)->mops_med /
+				                cell_of(rp, (unsigned)mb, ti)->mops_med);
 			fprintf(f, "\n");
 		}
 	}
@@ -782,12 +802,14 @@ static void write_markdown(report_t *rp, FILE *f, const bench_target_t *targets,
 			bool ns = tg->metric == BENCH_NS_RATIO_MAX;
 			char meas[160], res[240];
 			if (ns)
-				snprintf(meas, sizeof(meas), "`%s` %uT %.2f ns/op vs `%s` %uT %.2f ns/op",
-				         tg->num, tg->num_threads, num->ns_med, tg->den, tg->den_threads,
+				snprintf(meas, sizeof(meas),
+				         "`%s` %uT %.2f ns/op vs `%s` %uT %.2f ns/op", tg->num,
+				         tg->num_threads, num->ns_med, tg->den, tg->den_threads,
 				         den->ns_med);
 			else
-				snprintf(meas, sizeof(meas), "`%s` %uT %.1f Mops/s vs `%s` %uT %.1f Mops/s",
-				         tg->num, tg->num_threads, num->mops_med, tg->den, tg->den_threads,
+				snprintf(meas, sizeof(meas),
+				         "`%s` %uT %.1f Mops/s vs `%s` %uT %.1f Mops/s", tg->num,
+				         tg->num_threads, num->mops_med, tg->den, tg->den_threads,
 				         den->mops_med);
 			if (tg->informational)
 				snprintf(res, sizeof(res), "info");
@@ -805,7 +827,8 @@ static void write_markdown(report_t *rp, FILE *f, const bench_target_t *targets,
 
 	fprintf(f, "\n## Checks\n\n");
 	if (rp->failures == 0)
-		fprintf(f, "Every run passed its check: no contender handed out a number twice%s.\n",
+		fprintf(f,
+		        "Every run passed its check: no contender handed out a number twice%s.\n",
 		        cfg->verify_values ? " (fingerprint on every timed run, exact sort on the "
 		                             "verify pass)"
 		                           : " (fingerprint on every timed run)");
@@ -813,7 +836,8 @@ static void write_markdown(report_t *rp, FILE *f, const bench_target_t *targets,
 		for (unsigned ti = 0; ti < cfg->nthreads_list; ti++) {
 			cell_t *c = cell_of(rp, i, ti);
 			if (c->failures)
-				fprintf(f, "- **FAIL** `%s` at %u threads: %u failed check(s), first: %s\n",
+				fprintf(f,
+				        "- **FAIL** `%s` at %u threads: %u failed check(s), first: %s\n",
 				        rp->rows[i]->name, cfg->threads[ti], c->failures, c->msg);
 		}
 }
@@ -845,8 +869,10 @@ int bench_profile(const bench_group_t *const *groups, const char *name, uint64_t
 			uint64_t numbers = 0;
 			for (uint64_t done = 0; done < ops; done += BATCH_OPS)
 				numbers += c->run(st, t, BATCH_OPS);
-			printf("profile %s: %" PRIu64 " ops, %" PRIu64 " numbers, errors %" PRIu64 "\n",
-			       name, (ops + BATCH_OPS - 1) / BATCH_OPS * BATCH_OPS, numbers, t->errors);
+			printf("profile %s: %" PRIu64 " ops, %" PRIu64 " numbers, errors %" PRIu64
+			       "\n",
+			       name, (ops + BATCH_OPS - 1) / BATCH_OPS * BATCH_OPS, numbers,
+			       t->errors);
 			c->teardown(st);
 			free(t);
 			return 0;
@@ -889,15 +915,17 @@ int bench_main(const bench_config_t *cfg, const bench_group_t *const *groups,
 		unsigned T = cfg->threads[ti];
 		/* A thread should get a whole CPU when T <= CPUs, its fair share
 		 * ncpu/T otherwise; 90% of that is the floor for a valid run. */
-		double share_floor = 0.9 * (T <= rp.ncpu || rp.ncpu == 0 ? 1.0 : (double)rp.ncpu / T);
+		double share_floor = 0.9 *
+		                     (T <= rp.ncpu || rp.ncpu == 0 ? 1.0 : (double)rp.ncpu / T);
 		if (cfg->verify_values) {
 			fprintf(stderr, "T=%u verify", T);
 			for (unsigned i = 0; i < rp.nrows; i++) {
 				run_result_t r;
 				cell_t *c = cell_of(&rp, i, ti);
-				if (!run_once(rp.rows[i], T, MODE_RECORD, 0, cfg->verify_values, cfg->pin,
-				              &r)) {
-					fprintf(stderr, "\nnumseq_bench: %s: %s\n", rp.rows[i]->name, r.msg);
+				if (!run_once(rp.rows[i], T, MODE_RECORD, 0, cfg->verify_values,
+				              cfg->pin, &r)) {
+					fprintf(stderr, "\nnumseq_bench: %s: %s\n",
+					        rp.rows[i]->name, r.msg);
 					rc = 1;
 					goto done;
 				}
@@ -914,9 +942,10 @@ int bench_main(const bench_config_t *cfg, const bench_group_t *const *groups,
 				run_result_t r;
 				cell_t *c = cell_of(&rp, i, ti);
 				for (unsigned attempt = 0;; attempt++) {
-					if (!run_once(rp.rows[i], T, MODE_TIMED, cfg->ms, 0, cfg->pin, &r)) {
-						fprintf(stderr, "\nnumseq_bench: %s: %s\n", rp.rows[i]->name,
-						        r.msg);
+					if (!run_once(rp.rows[i], T, MODE_TIMED, cfg->ms, 0,
+					              cfg->pin, &r)) {
+						fprintf(stderr, "\nnumseq_bench: %s: %s\n",
+						        rp.rows[i]->name, r.msg);
 						rc = 1;
 						goto done;
 					}
@@ -926,7 +955,8 @@ int bench_main(const bench_config_t *cfg, const bench_group_t *const *groups,
 					/* Another process took a CPU: the threads did not run
 					 * together, so this run does not measure what it
 					 * claims.  Redo it (bounded), and say so. */
-					if (r.cpu_share >= share_floor || attempt >= cfg->retry_busy)
+					if (r.cpu_share >= share_floor ||
+					    attempt >= cfg->retry_busy)
 						break;
 					if (!warm)
 						c->redone++;

@@ -69,11 +69,11 @@ typedef struct bench_range {
 /* One thread's view, handed to the contender's op.  Own cache line. */
 typedef struct bench_thread {
 	alignas(64) bench_acc_t acc;
-	unsigned tid;        /* 0 .. nthreads-1 */
+	unsigned tid; /* 0 .. nthreads-1 */
 	unsigned nthreads;
-	uint64_t errors;     /* ops that returned an error */
-	int first_error;     /* the first error code seen (contender's meaning) */
-	uint64_t local[4];   /* contender's per-thread scratch, zeroed per run */
+	uint64_t errors;   /* ops that returned an error */
+	int first_error;   /* the first error code seen (contender's meaning) */
+	uint64_t local[4]; /* contender's per-thread scratch, zeroed per run */
 } bench_thread_t;
 
 typedef struct bench_contender {
@@ -162,31 +162,30 @@ static inline void bench_acc_init(bench_acc_t *a)
  * defines NAME_run and NAME_record for the contender table.  The
  * fingerprint lives in a local while the loop runs, so its updates stay in
  * registers. */
-#define BENCH_OP_LOOPS(NAME)                                                  \
-	static uint64_t NAME##_run(void *st, bench_thread_t *t, uint64_t nops)   \
-	{                                                                        \
-		bench_acc_t a = t->acc;                                          \
-		uint64_t before = a.count;                                       \
-		for (uint64_t i = 0; i < nops; i++) {                            \
-			bench_vals_t v = NAME(st, t);                            \
-			bench_acc_range(&a, v.first, v.count);                   \
-		}                                                                \
-		t->acc = a;                                                      \
-		return a.count - before;                                         \
-	}                                                                        \
-	static uint64_t NAME##_record(void *st, bench_thread_t *t, int64_t *buf, \
-	                              uint64_t want)                             \
-	{                                                                        \
-		uint64_t n = 0;                                                  \
-		uint64_t idle = 0;                                               \
-		while (n < want && idle < 1000) {                                \
-			bench_vals_t v = NAME(st, t);                            \
-			bench_acc_range(&t->acc, v.first, v.count);              \
-			idle = v.count ? 0 : idle + 1;                           \
-			for (uint64_t k = 0; k < v.count; k++)                   \
-				buf[n++] = v.first + (int64_t)k;                 \
-		}                                                                \
-		return n;                                                        \
+#define BENCH_OP_LOOPS(NAME)                                                                    \
+	static uint64_t NAME##_run(void *st, bench_thread_t *t, uint64_t nops)                  \
+	{                                                                                       \
+		bench_acc_t a = t->acc;                                                         \
+		uint64_t before = a.count;                                                      \
+		for (uint64_t i = 0; i < nops; i++) {                                           \
+			bench_vals_t v = NAME(st, t);                                           \
+			bench_acc_range(&a, v.first, v.count);                                  \
+		}                                                                               \
+		t->acc = a;                                                                     \
+		return a.count - before;                                                        \
+	}                                                                                       \
+	static uint64_t NAME##_record(void *st, bench_thread_t *t, int64_t *buf, uint64_t want) \
+	{                                                                                       \
+		uint64_t n = 0;                                                                 \
+		uint64_t idle = 0;                                                              \
+		while (n < want && idle < 1000) {                                               \
+			bench_vals_t v = NAME(st, t);                                           \
+			bench_acc_range(&t->acc, v.first, v.count);                             \
+			idle = v.count ? 0 : idle + 1;                                          \
+			for (uint64_t k = 0; k < v.count; k++)                                  \
+				buf[n++] = v.first + (int64_t)k;                                \
+		}                                                                               \
+		return n;                                                                       \
 	}
 
 /* The two table fields BENCH_OP_LOOPS(NAME) defined. */
@@ -206,16 +205,16 @@ static inline void bench_acc_init(bench_acc_t *a)
 typedef struct bench_config {
 	unsigned threads[16];
 	unsigned nthreads_list;
-	unsigned runs;          /* timed runs per contender and thread count */
-	unsigned warmup;        /* untimed runs before them */
-	unsigned ms;            /* duration of one run */
-	uint64_t verify_values; /* numbers per thread in the verify pass; 0: off */
-	bool pin;               /* pin thread i to allowed CPU i mod n */
-	unsigned retry_busy;    /* redo a run whose threads got < 90% of their
+	unsigned runs;             /* timed runs per contender and thread count */
+	unsigned warmup;           /* untimed runs before them */
+	unsigned ms;               /* duration of one run */
+	uint64_t verify_values;    /* numbers per thread in the verify pass; 0: off */
+	bool pin;                  /* pin thread i to allowed CPU i mod n */
+	unsigned retry_busy;       /* redo a run whose threads got < 90% of their
 	                         * CPU share, at most this many times */
-	const char *filter;     /* comma-separated substrings, NULL = all */
-	const char *csv;        /* raw per-run results, NULL = none */
-	const char *markdown;   /* method, tables and targets, NULL = none */
+	const char *filter;        /* comma-separated substrings, NULL = all */
+	const char *csv;           /* raw per-run results, NULL = none */
+	const char *markdown;      /* method, tables and targets, NULL = none */
 	const char *ns_baseline;   /* row the 1-thread ns/op are divided by */
 	const char *mops_baseline; /* row the Mops/s are divided by, per T */
 } bench_config_t;
@@ -223,8 +222,8 @@ typedef struct bench_config {
 /* A target from the issue: metric of contender `num` at `num_threads`
  * against the same metric of `den` at `den_threads`. */
 typedef enum bench_metric {
-	BENCH_NS_RATIO_MAX,    /* ns/op(num) / ns/op(den) <= bound */
-	BENCH_MOPS_RATIO_MIN   /* Mops/s(num) / Mops/s(den) >= bound */
+	BENCH_NS_RATIO_MAX,  /* ns/op(num) / ns/op(den) <= bound */
+	BENCH_MOPS_RATIO_MIN /* Mops/s(num) / Mops/s(den) >= bound */
 } bench_metric_t;
 
 typedef struct bench_target {
@@ -235,7 +234,7 @@ typedef struct bench_target {
 	unsigned den_threads;
 	bench_metric_t metric;
 	double bound;
-	bool informational;    /* shown with its ratio, never PASS/MISS */
+	bool informational; /* shown with its ratio, never PASS/MISS */
 } bench_target_t;
 
 /* Runs every selected contender of the groups (array ends with NULL) and

@@ -24,58 +24,90 @@ static const bench_group_t *const groups[] = {
  * for context (informational: never PASS/MISS). */
 static const bench_target_t targets[] = {
 	{.what = "single-thread nextval within 1.25x of the called bare fetch_add",
-	 .num = "nextval", .num_threads = 1, .den = "faa-call", .den_threads = 1,
-	 .metric = BENCH_NS_RATIO_MAX, .bound = 1.25},
+         .num = "nextval",
+         .num_threads = 1,
+         .den = "faa-call",
+         .den_threads = 1,
+         .metric = BENCH_NS_RATIO_MAX,
+         .bound = 1.25},
 	{.what = "CACHE 64, 2 threads: >= 5x the throughput of the shared fetch_add",
-	 .num = "nextval-c64", .num_threads = 2, .den = "faa-inline", .den_threads = 2,
-	 .metric = BENCH_MOPS_RATIO_MIN, .bound = 5.0},
+         .num = "nextval-c64",
+         .num_threads = 2,
+         .den = "faa-inline",
+         .den_threads = 2,
+         .metric = BENCH_MOPS_RATIO_MIN,
+         .bound = 5.0},
 	{.what = "CACHE 64, 2 threads: share of the plain per-thread block's throughput "
-	         "(the semantics may cost at most half)",
-	 .num = "nextval-c64", .num_threads = 2, .den = "block64-call", .den_threads = 2,
-	 .metric = BENCH_MOPS_RATIO_MIN, .bound = 0.5, .informational = true},
+                 "(the semantics may cost at most half)",
+         .num = "nextval-c64",
+         .num_threads = 2,
+         .den = "block64-call",
+         .den_threads = 2,
+         .metric = BENCH_MOPS_RATIO_MIN,
+         .bound = 0.5,
+         .informational = true},
 	{.what = "plain per-thread block of 64, 2 threads, against the shared fetch_add "
-	         "(about 12x expected)",
-	 .num = "block64-call", .num_threads = 2, .den = "faa-inline", .den_threads = 2,
-	 .metric = BENCH_MOPS_RATIO_MIN, .bound = 12.0, .informational = true},
+                 "(about 12x expected)",
+         .num = "block64-call",
+         .num_threads = 2,
+         .den = "faa-inline",
+         .den_threads = 2,
+         .metric = BENCH_MOPS_RATIO_MIN,
+         .bound = 12.0,
+         .informational = true},
 	{.what = "single-thread nextval CACHE 64 against the called fetch_add",
-	 .num = "nextval-c64", .num_threads = 1, .den = "faa-call", .den_threads = 1,
-	 .metric = BENCH_NS_RATIO_MAX, .bound = 1.25, .informational = true},
+         .num = "nextval-c64",
+         .num_threads = 1,
+         .den = "faa-call",
+         .den_threads = 1,
+         .metric = BENCH_NS_RATIO_MAX,
+         .bound = 1.25,
+         .informational = true},
 	{.what = "single-thread nextval against the inline fetch_add",
-	 .num = "nextval", .num_threads = 1, .den = "faa-inline", .den_threads = 1,
-	 .metric = BENCH_NS_RATIO_MAX, .bound = 1.25, .informational = true},
+         .num = "nextval",
+         .num_threads = 1,
+         .den = "faa-inline",
+         .den_threads = 1,
+         .metric = BENCH_NS_RATIO_MAX,
+         .bound = 1.25,
+         .informational = true},
 	{.what = "nextval_n(64), 2 threads, against the shared fetch_add",
-	 .num = "nextval-n64", .num_threads = 2, .den = "faa-inline", .den_threads = 2,
-	 .metric = BENCH_MOPS_RATIO_MIN, .bound = 5.0, .informational = true},
+         .num = "nextval-n64",
+         .num_threads = 2,
+         .den = "faa-inline",
+         .den_threads = 2,
+         .metric = BENCH_MOPS_RATIO_MIN,
+         .bound = 5.0,
+         .informational = true},
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: numseq_bench [--threads 1,2,4] [--runs N] [--ms M] [--warmup W]\n"
-	        "                    [--filter name,...] [--csv file] [--markdown file]\n"
-	        "                    [--verify-values N] [--no-pin] [--retry-busy N]\n"
-	        "                    [--quick] [--list]\n"
-	        "                    [--profile name [--ops N]] [--self-test]\n"
-	        "  --threads   thread counts to run (default 1,2,4)\n"
-	        "  --runs      timed runs per contender and thread count (default 7)\n"
-	        "  --ms        duration of one run in ms (default 200)\n"
-	        "  --warmup    discarded runs before them (default 1)\n"
-	        "  --filter    only contenders whose name contains one of these\n"
-	        "  --csv       write every timed run to this file\n"
-	        "  --markdown  write method, results and targets (markdown) to this file\n"
-	        "  --verify-values  numbers per thread in the exact verify pass\n"
-	        "              (default 131072; 0 turns it off)\n"
-	        "  --no-pin    do not pin thread i to CPU i mod n\n"
-	        "  --retry-busy  redo a run whose threads got < 90%% of their CPU share\n"
-	        "              (another process ran) at most this often (default 5)\n"
-	        "  --quick     3 runs of 50 ms, 8192 verify numbers, 1 retry (explicit\n"
-	        "              options win)\n"
-	        "  --list      list the contenders and exit\n"
-	        "  --profile   run one contender on this thread for --ops ops (default\n"
-	        "              10000000), no timing: for valgrind --tool=callgrind\n"
-	        "  --self-test run a deliberately broken counter; succeed only if the\n"
-	        "              checks catch it\n"
-	        "exit status: 0 ok, 1 usage or setup error, 2 a correctness check failed\n");
+	fprintf(f, "usage: numseq_bench [--threads 1,2,4] [--runs N] [--ms M] [--warmup W]\n"
+	           "                    [--filter name,...] [--csv file] [--markdown file]\n"
+	           "                    [--verify-values N] [--no-pin] [--retry-busy N]\n"
+	           "                    [--quick] [--list]\n"
+	           "                    [--profile name [--ops N]] [--self-test]\n"
+	           "  --threads   thread counts to run (default 1,2,4)\n"
+	           "  --runs      timed runs per contender and thread count (default 7)\n"
+	           "  --ms        duration of one run in ms (default 200)\n"
+	           "  --warmup    discarded runs before them (default 1)\n"
+	           "  --filter    only contenders whose name contains one of these\n"
+	           "  --csv       write every timed run to this file\n"
+	           "  --markdown  write method, results and targets (markdown) to this file\n"
+	           "  --verify-values  numbers per thread in the exact verify pass\n"
+	           "              (default 131072; 0 turns it off)\n"
+	           "  --no-pin    do not pin thread i to CPU i mod n\n"
+	           "  --retry-busy  redo a run whose threads got < 90%% of their CPU share\n"
+	           "              (another process ran) at most this often (default 5)\n"
+	           "  --quick     3 runs of 50 ms, 8192 verify numbers, 1 retry (explicit\n"
+	           "              options win)\n"
+	           "  --list      list the contenders and exit\n"
+	           "  --profile   run one contender on this thread for --ops ops (default\n"
+	           "              10000000), no timing: for valgrind --tool=callgrind\n"
+	           "  --self-test run a deliberately broken counter; succeed only if the\n"
+	           "              checks catch it\n"
+	           "exit status: 0 ok, 1 usage or setup error, 2 a correctness check failed\n");
 }
 
 static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
@@ -199,7 +231,7 @@ int main(int argc, char **argv)
 		cfg.csv = cfg.markdown = NULL;
 		int rc = bench_main(&cfg, broken, NULL, 0);
 		printf("self-test: %s\n", rc == 2 ? "ok, the checks caught the broken counter"
-		                                   : "FAILED, the broken counter went unseen");
+		                                  : "FAILED, the broken counter went unseen");
 		return rc == 2 ? 0 : 1;
 	}
 	return bench_main(&cfg, groups, targets, sizeof(targets) / sizeof(targets[0]));
