@@ -195,7 +195,7 @@ typedef struct cmp_row {
 
 typedef struct cmp_lat {
 	const char *name; /* contender, or "timer" */
-	const char *label;
+	char label[128];
 	unsigned threads;
 	cmp_lat_result_t r;
 	bool ran;

@@ -454,7 +454,14 @@ static void run_latency(void)
 			continue;
 		cmp_lat_t *l = &res.lat[res.nlat++];
 		l->name = lat_rows[i].name;
-		l->label = timer ? "clock_gettime pair (the timer alone)" : c->label;
+		if (timer)
+			snprintf(l->label, sizeof(l->label),
+			         "clock_gettime pair (the timer alone)");
+		else if (c->max_per_op > 1) /* a block op: the latency is the call's */
+			snprintf(l->label, sizeof(l->label),
+			         "%.80s: one call (%" PRIu64 " numbers)", c->label, c->max_per_op);
+		else
+			snprintf(l->label, sizeof(l->label), "%.120s", c->label);
 		l->threads = 2;
 		bool srv = lat_rows[i].server != NULL;
 		fprintf(stderr, "  latency %s ...", l->name);

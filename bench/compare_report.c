@@ -179,8 +179,10 @@ static const char *dur(double ns, char *b, size_t n)
 		snprintf(b, n, "%.3g ns", ns);
 	else if (ns < 1e6)
 		snprintf(b, n, "%.3g µs", ns / 1e3);
-	else
+	else if (ns < 1e9)
 		snprintf(b, n, "%.3g ms", ns / 1e6);
+	else
+		snprintf(b, n, "%.3g s", ns / 1e9);
 	return b;
 }
 
