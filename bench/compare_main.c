@@ -457,10 +457,12 @@ static void run_latency(void)
 		if (timer)
 			snprintf(l->label, sizeof(l->label),
 			         "clock_gettime pair (the timer alone)");
-		else if (c->max_per_op > 1) /* a block op: the latency is the call's */
-			snprintf(l->label, sizeof(l->label),
-			         "%.80s: one call (%" PRIu64 " numbers)", c->label, c->max_per_op);
-		else
+		else if (c->max_per_op > 1) { /* a block op: the latency is the call's */
+			const char *cut = strstr(c->label, ", per number");
+			int len = cut ? (int)(cut - c->label) : 80;
+			snprintf(l->label, sizeof(l->label), "%.*s, one call (%" PRIu64 " numbers)",
+			         len < 80 ? len : 80, c->label, c->max_per_op);
+		} else
 			snprintf(l->label, sizeof(l->label), "%.120s", c->label);
 		l->threads = 2;
 		bool srv = lat_rows[i].server != NULL;
