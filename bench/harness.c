@@ -245,7 +245,12 @@ typedef struct run_result {
 static void check_run(const bench_contender_t *c, void *st, worker_t *ws, unsigned T,
                       run_mode_t mode, run_result_t *r)
 {
-	bench_thread_t *threads = calloc(T ? T : 1, sizeof(*threads));
+	/* bench_thread_t is alignas(64): calloc's alignment is not enough
+	 * (UBSan: misaligned store). */
+	size_t tbytes = sizeof(bench_thread_t) * (T ? T : 1);
+	bench_thread_t *threads = aligned_alloc(64, tbytes);
+	if (threads)
+		memset(threads, 0, tbytes);
 	bench_range_t ranges[MAX_RANGES];
 	bench_acc_t got, want;
 	uint64_t errors = 0;
