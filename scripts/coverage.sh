@@ -33,8 +33,14 @@ if ! command -v gcovr >/dev/null 2>&1; then
 	exit 2
 fi
 
-cmake --preset "$preset"
-cmake --build --preset "$preset" --parallel 2
+if ! cmake --preset "$preset"; then
+	echo "coverage: FAILED (configure failed)"
+	exit 1
+fi
+if ! cmake --build --preset "$preset" --parallel 2; then
+	echo "coverage: FAILED (build failed)"
+	exit 1
+fi
 # Counters accumulate across runs: start from zero.
 find "$bdir" -name '*.gcda' -delete
 
