@@ -238,8 +238,9 @@ typedef struct cmp_results {
 	char part_msg[16][256];   /* why a part did not run */
 	double part_others[16];   /* CPU share other processes took, worst run, -1 unknown */
 	unsigned part_redone[16]; /* in-process runs redone for a busy machine */
-	double fsync_p50_us, fsync_p99_us; /* disk probe, < 0 if not run */
-	unsigned fsync_n;
+	/* disk probe before the parts [0] and after them [1]; < 0 if not run */
+	double fsync_p50_us[2], fsync_p99_us[2];
+	unsigned fsync_n[2];
 	double seconds;
 } cmp_results_t;
 
