@@ -23,6 +23,7 @@ static void test_hook_bounds(void **state)
 	assert_rc(numseq__set_rebase_at(s, UINT64_C(1) << 43), NUMSEQ_OK);
 	assert_rc(numseq__set_rebase_at(s, 1), NUMSEQ_OK);
 	assert_rc(numseq__set_rebase_at(NULL, 5), NUMSEQ_EINVAL);
+	assert_int_equal(numseq__epoch(NULL), 0);
 	NEXTS(s, 1, 2, 3);
 	seq_free(&s);
 }
