@@ -2,9 +2,11 @@
  * errors.c - error codes, their names, and PostgreSQL-style messages.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "numseq_internal.h"
+#include "numseq_test.h"
 
 int numseq__fail(numseq_error_t *err, int code, const char *sqlstate, const char *fmt, ...)
 {
@@ -52,4 +54,28 @@ const char *numseq_strerror(int code)
 const char *numseq_version(void)
 {
 	return "0.1.0";
+}
+
+/* Countdown to an injected allocation failure, per thread (tests run their
+ * failing call on one thread while others may allocate freely); 0 = off. */
+static _Thread_local long alloc_fail_in;
+
+void numseq__fail_alloc_at(long k)
+{
+	alloc_fail_in = k > 0 ? k : 0;
+}
+
+static bool alloc_fails(void)
+{
+	return alloc_fail_in > 0 && --alloc_fail_in == 0;
+}
+
+void *numseq__calloc(size_t n, size_t size)
+{
+	return alloc_fails() ? NULL : calloc(n, size);
+}
+
+void *numseq__aligned_alloc(size_t align, size_t size)
+{
+	return alloc_fails() ? NULL : aligned_alloc(align, size);
 }

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "numseq.h"
@@ -25,6 +26,11 @@ int numseq__fail(numseq_error_t *err, int code, const char *sqlstate, const char
 #define NUMSEQ__SQLSTATE_SYNTAX "42601" /* syntax_error (conflicting options) */
 #define NUMSEQ__SQLSTATE_ARG "22000"    /* data_exception: numseq's own checks */
 #define NUMSEQ__SQLSTATE_NOMEM "53200"  /* out_of_memory */
+
+/* Every allocation of the library goes through these, so that tests can
+ * make the k-th one fail (numseq__fail_alloc_at in numseq_test.h). */
+void *numseq__calloc(size_t n, size_t size);
+void *numseq__aligned_alloc(size_t align, size_t size);
 
 /* ----------------------------------------------------------- session.c */
 

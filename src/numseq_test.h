@@ -22,4 +22,9 @@ uint64_t numseq__epoch(numseq_t *s);
  * call): lets tests check that destroyed sequences' entries are dropped. */
 size_t numseq__sess_capacity(void);
 
+/* Makes the k-th allocation the calling thread's numseq calls make from
+ * now on fail (k = 1: the next one); 0 turns it off.  For testing that an
+ * allocation failure returns NUMSEQ_ENOMEM and loses nothing. */
+void numseq__fail_alloc_at(long k);
+
 #endif

@@ -600,7 +600,7 @@ int numseq_create(numseq_t **out, const numseq_options_t *o, numseq_error_t *err
 	if (rc != NUMSEQ_OK)
 		return rc;
 
-	s = aligned_alloc(64, sizeof *s);
+	s = numseq__aligned_alloc(64, sizeof *s);
 	if (s == NULL)
 		return numseq__fail(err, NUMSEQ_ENOMEM, NUMSEQ__SQLSTATE_NOMEM, "out of memory");
 	memset(s, 0, sizeof *s);

@@ -45,7 +45,7 @@ struct numseq__sess *numseq__sess_get(void)
 	if (ss != NULL)
 		return ss;
 	(void)pthread_once(&sess_once, sess_key_init);
-	ss = calloc(1, sizeof *ss);
+	ss = numseq__calloc(1, sizeof *ss);
 	if (ss == NULL)
 		return NULL;
 	/* The key frees the table at thread exit; without a key (creation
@@ -99,7 +99,7 @@ bool numseq__live_add(uint64_t id)
 	pthread_mutex_lock(&live_mu);
 	if ((live_n + 1) * 2 > live_cap) {
 		size_t ncap = live_cap ? live_cap * 2 : 64;
-		uint64_t *ntab = calloc(ncap, sizeof *ntab);
+		uint64_t *ntab = numseq__calloc(ncap, sizeof *ntab);
 		if (ntab == NULL) {
 			ok = false;
 		} else {
@@ -172,7 +172,7 @@ static bool grow(struct numseq__sess *ss)
 	 * (create, use, destroy) does not rebuild on every new sequence. */
 	while ((keep + 1) * 4 > ncap)
 		ncap *= 2;
-	nent = calloc(ncap, sizeof *nent);
+	nent = numseq__calloc(ncap, sizeof *nent);
 	if (nent != NULL) {
 		for (size_t i = 0; i < ss->cap; i++) {
 			uint64_t id = ss->ent[i].id;

@@ -10,7 +10,9 @@
  *   42601 syntax_error                         conflicting or redundant options
  */
 #include <limits.h>
+#include <pthread.h>
 
+#include "numseq_test.h"
 #include "unit_common.h"
 
 static const int all_codes[] = {
@@ -203,6 +205,77 @@ static void test_err_fields_and_sqlstates(void **state)
 
 /* Bad arguments to every entry point give EINVAL (and the code in err),
  * never a crash. */
+/* Out of memory: every allocation failure returns NUMSEQ_ENOMEM (SQLSTATE
+ * 53200, PostgreSQL's out_of_memory) before any number is drawn, so the
+ * next successful call gets exactly the number the failed one would have.
+ * Allocations are made to fail with the numseq__fail_alloc_at test hook;
+ * each case runs on a fresh thread so that the thread's session (the first
+ * allocation of a thread's first call) is allocated under the hook. */
+struct oom_case {
+	numseq_t *s;
+	long fail_at; /* which allocation of the thread fails */
+	int what;     /* 0 nextval, 1 setval(true), 2 nextval_n */
+	int rc_fail, rc_after;
+	int64_t after;
+	numseq_error_t err;
+};
+
+static void *oom_thread(void *arg)
+{
+	struct oom_case *c = arg;
+	numseq_block_t b;
+	int64_t v = 0;
+	numseq__fail_alloc_at(c->fail_at);
+	switch (c->what) {
+	case 0: c->rc_fail = numseq_nextval(c->s, &v, &c->err); break;
+	case 1: c->rc_fail = numseq_setval(c->s, 50, true, &c->err); break;
+	default: c->rc_fail = numseq_nextval_n(c->s, 3, &b, &c->err); break;
+	}
+	numseq__fail_alloc_at(0);
+	c->rc_after = numseq_nextval(c->s, &c->after, NULL);
+	return NULL;
+}
+
+static void test_out_of_memory(void **state)
+{
+	(void)state;
+	numseq_t *s = NULL;
+	numseq_error_t e;
+	int64_t v;
+
+	/* CREATE: the sequence's own allocation. */
+	numseq__fail_alloc_at(1);
+	assert_rc(numseq_create(&s, NULL, &e), NUMSEQ_ENOMEM);
+	assert_null(s);
+	assert_string_equal(e.sqlstate, "53200");
+	assert_string_equal(e.message, "out of memory");
+
+	s = SEQ(.set = O_START, .start = 10);
+	/* fail_at 1: the thread's session; 2: its first table (no number
+	 * drawn either way, so the next call returns 10, 11, ...). */
+	for (int what = 0; what < 3; what++) {
+		for (long at = 1; at <= 2; at++) {
+			struct oom_case c = {.s = s, .fail_at = at, .what = what};
+			pthread_t t;
+			int64_t before_last;
+			bool before_called;
+			assert_rc(numseq_read(s, &before_last, &before_called), NUMSEQ_OK);
+			assert_int_equal(pthread_create(&t, NULL, oom_thread, &c), 0);
+			assert_int_equal(pthread_join(t, NULL), 0);
+			assert_int_equal(c.rc_fail, NUMSEQ_ENOMEM);
+			assert_int_equal(c.err.code, NUMSEQ_ENOMEM);
+			assert_string_equal(c.err.sqlstate, "53200");
+			assert_int_equal(c.rc_after, NUMSEQ_OK);
+			/* Nothing was drawn or set by the failed call. */
+			assert_i64(c.after, before_called ? before_last + 1 : before_last);
+		}
+	}
+	/* Six failed calls, six successful ones: 10..15. */
+	NEXT(s, 16);
+	seq_free(&s);
+	(void)v;
+}
+
 static void test_null_arguments(void **state)
 {
 	(void)state;
@@ -242,6 +315,7 @@ int main(void)
 		T(test_err_untouched_on_success),
 		T(test_err_fields_and_sqlstates),
 		T(test_null_arguments),
+		T(test_out_of_memory),
 	};
 	return cmocka_run_group_tests_name("errors", tests, NULL, NULL);
 }
