@@ -172,14 +172,22 @@ static inline uint64_t uabs_inc(int64_t inc)
 	return inc > 0 ? (uint64_t)inc : 0u - (uint64_t)inc;
 }
 
-/* Number of values on the grid from `from` to the bound, both inclusive;
- * from lies within [min, max].  Capped at COUNT_CAP. */
-static uint64_t count_to_bound(int64_t from, const struct params *p)
+/* Exact number of grid values from `from` to the bound, both inclusive,
+ * saturating at UINT64_MAX (the full int64 range with increment 1 has
+ * 2^64); from lies within [min, max]. */
+static uint64_t count_to_bound_sat(int64_t from, const struct params *p)
 {
 	uint64_t span = p->inc > 0 ? (uint64_t)p->max - (uint64_t)from
 	                           : (uint64_t)from - (uint64_t)p->min;
 	uint64_t q = span / uabs_inc(p->inc);
-	return q >= COUNT_CAP - 1 ? COUNT_CAP : q + 1;
+	return q == UINT64_MAX ? UINT64_MAX : q + 1;
+}
+
+/* The same, capped at COUNT_CAP (an epoch's n1 and lap). */
+static uint64_t count_to_bound(int64_t from, const struct params *p)
+{
+	uint64_t n = count_to_bound_sat(from, p);
+	return n > COUNT_CAP ? COUNT_CAP : n;
 }
 
 /* PostgreSQL's limit test (nextval_internal), overflow-free: would
@@ -246,6 +254,13 @@ static inline uint64_t run_left(uint64_t n1, uint64_t lap, bool cycle, uint64_t 
 	if (!cycle)
 		return 0;
 	return lap - ((t - n1) % lap);
+}
+
+/* Tickets of an epoch that were served when its word shows t: tickets
+ * drawn at or past rebase_at are void (the rebase continues from it). */
+static inline uint64_t served_tickets(const struct numseq *s, uint64_t t)
+{
+	return t < s->rebase_at ? t : s->rebase_at;
 }
 
 /* ---------------------------------------------------------------- slots */
@@ -719,7 +734,7 @@ static uint64_t pending_begin(struct numseq *s, uint64_t gen, bool drop_caches, 
 		atomic_store_explicit(&s->user_gen, gen + 1, memory_order_relaxed);
 	mirror_hide(s);
 	t = word_ticket(switch_word(s, gen + 1, drop_caches, false));
-	return t < s->rebase_at ? t : s->rebase_at;
+	return served_tickets(s, t);
 }
 
 /* pos: the new epoch's continuation position (0 when chain_break).  With
@@ -743,7 +758,7 @@ static uint64_t writer_current(struct numseq *s, struct epoch *e, uint64_t *w, u
 	/* relaxed would do for cur_gen under wlock; read_current re-checks. */
 	uint64_t g = read_current(s, e, w);
 	uint64_t t = word_ticket(*w);
-	*served = t < s->rebase_at ? t : s->rebase_at; /* tickets past rebase_at are void */
+	*served = served_tickets(s, t);
 	return g;
 }
 
@@ -998,16 +1013,6 @@ static inline bool ticket_is_epoch(struct numseq *s, const struct slot *d, uint6
 		return true;
 	/* acquire: orders this load after the draw (already seq_cst). */
 	return atomic_load_explicit(&s->cur_gen, memory_order_acquire) + 1 - g <= TAG_MASK;
-}
-
-/* Exact number of grid values from `from` to the bound, saturating at
- * UINT64_MAX (the full int64 range with increment 1 has 2^64). */
-static uint64_t count_to_bound_sat(int64_t from, const struct params *p)
-{
-	uint64_t span = p->inc > 0 ? (uint64_t)p->max - (uint64_t)from
-	                           : (uint64_t)from - (uint64_t)p->min;
-	uint64_t q = span / uabs_inc(p->inc);
-	return q == UINT64_MAX ? UINT64_MAX : q + 1;
 }
 
 /*
@@ -1409,7 +1414,7 @@ int numseq_read(numseq_t *s, int64_t *last_value, bool *is_called)
 		return NUMSEQ_EINVAL;
 	(void)read_current(s, &e, &w);
 	t = word_ticket(w);
-	epoch_state(&e, t < s->rebase_at ? t : s->rebase_at, &last, &called);
+	epoch_state(&e, served_tickets(s, t), &last, &called);
 	*last_value = last;
 	*is_called = called;
 	return NUMSEQ_OK;
