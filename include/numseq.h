@@ -102,7 +102,17 @@ enum {
 	NUMSEQ_ELASTVAL = -30813,   /* lastval not yet defined in this session */
 	NUMSEQ_ENAME = -30814,      /* sequence name empty or longer than 63 bytes */
 	NUMSEQ_EOPTION = -30815,    /* unknown bit in numseq_options_t.set */
-	NUMSEQ_ELAST = -30815
+	/* claimed-number bitmap (numseq_claim & co.) */
+	NUMSEQ_ECLAIMED = -30816,    /* number already claimed (unique violation, 23505) */
+	NUMSEQ_ENOTCLAIMED = -30817, /* release of a number that is not claimed */
+	NUMSEQ_ERANGE = -30818,      /* number outside MINVALUE..MAXVALUE */
+	NUMSEQ_EGRID = -30819,       /* number not on the sequence's INCREMENT grid */
+	NUMSEQ_EFULL = -30820,       /* no unclaimed number left to hand out */
+	NUMSEQ_ENOCLAIMS = -30821,   /* the sequence has no claimed-number bitmap */
+	NUMSEQ_EPOLICY = -30822,     /* not available under this claims policy */
+	NUMSEQ_ECLAIMSRANGE = -30823, /* range too large for a bitmap */
+	NUMSEQ_ENOTFOUND = -30824,   /* iteration: no further claimed number */
+	NUMSEQ_ELAST = -30824
 };
 
 #define NUMSEQ_MSG_MAX 256
@@ -140,7 +150,50 @@ enum {
 	NUMSEQ_OPT_CACHE = 1u << 8,         /* CACHE cache */
 	NUMSEQ_OPT_RESTART = 1u << 9,       /* RESTART (to START) */
 	NUMSEQ_OPT_RESTART_WITH = 1u << 10, /* RESTART WITH restart */
-	NUMSEQ_OPT_NAME = 1u << 11          /* CREATE only: name, used in messages */
+	NUMSEQ_OPT_NAME = 1u << 11,         /* CREATE only: name, used in messages */
+	NUMSEQ_OPT_CLAIMS = 1u << 12        /* CREATE only: .claims and .claims_flags */
+};
+
+/* Claimed-number bitmap policies (numseq_options_t.claims), chosen at
+ * creation; docs/semantics.md section 14 has the full rules.
+ *
+ * Every number of the range MINVALUE..MAXVALUE on the INCREMENT grid
+ * (anchor + k * INCREMENT, anchor = MINVALUE ascending, MAXVALUE
+ * descending) has one bit.  Numbers off the grid are never handed out:
+ * claim/release/is_claimed refuse them with NUMSEQ_EGRID, and so do
+ * setval / RESTART WITH / START (at creation) on a sequence with a bitmap.
+ * The range is fixed at creation: ALTER of AS, INCREMENT, MINVALUE or
+ * MAXVALUE is NUMSEQ_EPOLICY.  At most NUMSEQ_CLAIMS_MAX numbers; memory is
+ * one bit per number in 4 KiB pages allocated when first touched, plus
+ * summaries of 1/32 of that and a directory of 8 bytes per page.
+ * "First" and "lowest" below mean first in the sequence's order (the
+ * highest number for a descending sequence). */
+typedef enum numseq_claims {
+	NUMSEQ_CLAIMS_NONE = 0,        /* no bitmap (default) */
+	/* nextval in PostgreSQL's order (CACHE, CYCLE, setval, RESTART as
+	 * without a bitmap), marking each number it returns.  A number already
+	 * claimed (by numseq_claim, or met again after setval moved back or
+	 * after a CYCLE wrap) is skipped, or, with NUMSEQ_CLAIMS_F_CONFLICT,
+	 * consumed and reported as NUMSEQ_ECLAIMED, as PostgreSQL's unique
+	 * index reports the INSERT of a duplicate. */
+	NUMSEQ_CLAIMS_SEQUENCE = 1,
+	/* Gapless (Linux IDA): nextval returns the first unclaimed number at or
+	 * after START; with CYCLE, when none is left there, the first from the
+	 * start of the range.  Released numbers are reused first.  With no
+	 * release, n calls return exactly the first n numbers. */
+	NUMSEQ_CLAIMS_LOWEST_FREE = 2,
+	/* PID-style: a cursor starts at START and moves forward; nextval returns
+	 * the first unclaimed number at or after it, wrapping at the end of the
+	 * range (whatever CYCLE says: wrapping is the policy) and skipping
+	 * numbers still claimed.  Wraps are counted (numseq_claim_stats).
+	 * setval / RESTART move the cursor. */
+	NUMSEQ_CLAIMS_CYCLIC = 3
+} numseq_claims_t;
+
+#define NUMSEQ_CLAIMS_MAX (UINT64_C(1) << 36) /* numbers in one bitmap */
+
+enum {
+	NUMSEQ_CLAIMS_F_CONFLICT = 1u << 0 /* SEQUENCE: report, don't skip */
 };
 
 typedef struct numseq_options {
@@ -154,6 +207,8 @@ typedef struct numseq_options {
 	int64_t restart;
 	bool cycle;
 	const char *name; /* copied; at most 63 bytes; default "numseq" */
+	numseq_claims_t claims; /* with NUMSEQ_OPT_CLAIMS */
+	unsigned claims_flags;  /* NUMSEQ_CLAIMS_F_* with NUMSEQ_OPT_CLAIMS */
 } numseq_options_t;
 
 /* Clears o: nothing given. */
@@ -255,6 +310,78 @@ NUMSEQ_API int numseq_read(numseq_t *s, int64_t *last_value, bool *is_called);
 /* The parameters in force (all fields given; .name points into s and lives
  * as long as s).  Errors: NUMSEQ_EINVAL. */
 NUMSEQ_API int numseq_get_options(numseq_t *s, numseq_options_t *out);
+
+
+/* -------------------------------------------------- claimed-number bitmap */
+
+/* Sequences created with NUMSEQ_OPT_CLAIMS (policy other than NONE) carry
+ * a claimed-number bitmap.  On any other sequence the calls below return
+ * NUMSEQ_ENOCLAIMS.  All are lock-free (one atomic read-modify-write on a
+ * bitmap word, plus summary upkeep once per 64 numbers; a 4 KiB page is
+ * allocated the first time a number on it is claimed) and may run
+ * concurrently with everything but destroy.
+ *
+ * How nextval behaves per policy: numseq_claims_t above.  Under
+ * LOWEST_FREE and CYCLIC, CACHE must be 1 (else NUMSEQ_EPOLICY at create /
+ * ALTER) and numseq_nextval_n is NUMSEQ_EPOLICY under every policy (a
+ * block cannot skip claimed numbers); under LOWEST_FREE, setval and
+ * RESTART are NUMSEQ_EPOLICY (the order is "lowest first", no counter).
+ * When no unclaimed number is left, nextval returns NUMSEQ_EFULL (a NO
+ * CYCLE SEQUENCE sequence still returns NUMSEQ_EMAXVALUE / EMINVALUE at its
+ * bound, as PostgreSQL does).  A nextval that fails never claims. */
+
+/* claim(v): takes number v, like an INSERT of an explicit value under a
+ * unique index.  Errors: NUMSEQ_EINVAL, NUMSEQ_ENOCLAIMS, NUMSEQ_ERANGE,
+ * NUMSEQ_EGRID, NUMSEQ_ECLAIMED (already claimed; SQLSTATE 23505),
+ * NUMSEQ_ENOMEM (its page could not be allocated; nothing changed).
+ * Linearizable: its linearization point is the bitmap fetch_or. */
+NUMSEQ_API int numseq_claim(numseq_t *s, int64_t v, numseq_error_t *err);
+
+/* release(v): gives v back; LOWEST_FREE and CYCLIC may hand it out again
+ * (SEQUENCE does only after setval / RESTART / a CYCLE wrap brings the
+ * counter back to it).  Releasing a number that is not claimed is
+ * NUMSEQ_ENOTCLAIMED: a double release is always detected.  Errors:
+ * NUMSEQ_EINVAL, NUMSEQ_ENOCLAIMS, NUMSEQ_ERANGE, NUMSEQ_EGRID,
+ * NUMSEQ_ENOTCLAIMED.  Linearizable (the bitmap fetch_and). */
+NUMSEQ_API int numseq_release(numseq_t *s, int64_t v, numseq_error_t *err);
+
+/* is_claimed(v) into *out.  Errors: NUMSEQ_EINVAL, NUMSEQ_ENOCLAIMS,
+ * NUMSEQ_ERANGE, NUMSEQ_EGRID.  Linearizable (one load). */
+NUMSEQ_API int numseq_is_claimed(numseq_t *s, int64_t v, bool *out, numseq_error_t *err);
+
+/* The seed's monitoring query without a scan: O(log64 N).
+ * Exact when no claim, release or nextval runs on s during the call; under
+ * concurrency every figure is approximate (each is read separately, at a
+ * different instant; counters lag by at most the calls in flight, the
+ * searches may miss changes made while they run). */
+typedef struct numseq_claim_stats {
+	numseq_claims_t policy;
+	uint64_t capacity;  /* numbers in the bitmap */
+	uint64_t claimed;   /* numbers claimed now (COUNT(*)) */
+	uint64_t issued;    /* successful claims ever: nextval + numseq_claim */
+	uint64_t released;  /* successful releases ever; claimed = issued - released */
+	uint64_t skipped;   /* SEQUENCE: claimed numbers nextval stepped over */
+	uint64_t wraps;     /* CYCLIC: times the cursor wrapped; LOWEST_FREE with
+	                       CYCLE: searches that wrapped */
+	bool has_claimed;   /* false: min/max below are 0 */
+	int64_t min_claimed; /* MIN(number) */
+	int64_t max_claimed; /* MAX(number) */
+	bool has_free;      /* false: first_free is 0 */
+	int64_t first_free; /* first unclaimed number in the sequence's order */
+	uint64_t bytes;     /* memory held by the bitmap */
+} numseq_claim_stats_t;
+
+/* Errors: NUMSEQ_EINVAL, NUMSEQ_ENOCLAIMS. */
+NUMSEQ_API int numseq_claim_stats(numseq_t *s, numseq_claim_stats_t *out);
+
+/* Iteration over claimed numbers in the sequence's order.  Set *cursor = 0
+ * to start; each call stores the next claimed number in *out and advances
+ * *cursor; NUMSEQ_ENOTFOUND at the end.  Weakly consistent: every number
+ * claimed during the whole iteration is returned exactly once, numbers
+ * claimed or released meanwhile may or may not be.  O(log64 N) per call
+ * at worst, amortized O(1) over dense runs.  Errors: NUMSEQ_EINVAL,
+ * NUMSEQ_ENOCLAIMS, NUMSEQ_ENOTFOUND. */
+NUMSEQ_API int numseq_claimed_next(numseq_t *s, uint64_t *cursor, int64_t *out);
 
 /* "0.1.0" */
 NUMSEQ_API const char *numseq_version(void);
