@@ -44,6 +44,15 @@ const char *numseq_strerror(int code)
 	case NUMSEQ_ELASTVAL: return "lastval is not yet defined in this session";
 	case NUMSEQ_ENAME: return "sequence name must be 1 to 63 bytes";
 	case NUMSEQ_EOPTION: return "conflicting, redundant or unknown options";
+	case NUMSEQ_ECLAIMED: return "duplicate key value: the number is already claimed";
+	case NUMSEQ_ENOTCLAIMED: return "the number is not claimed (double release?)";
+	case NUMSEQ_ERANGE: return "the number is outside MINVALUE..MAXVALUE";
+	case NUMSEQ_EGRID: return "the number is not on the sequence's INCREMENT grid";
+	case NUMSEQ_EFULL: return "no unclaimed number left";
+	case NUMSEQ_ENOCLAIMS: return "the sequence has no claimed-number bitmap";
+	case NUMSEQ_EPOLICY: return "not available under the sequence's claims policy";
+	case NUMSEQ_ECLAIMSRANGE: return "the range is too large for a claimed-number bitmap";
+	case NUMSEQ_ENOTFOUND: return "no further claimed number";
 	default:
 		if (code > 0)
 			return "system error (errno value)";

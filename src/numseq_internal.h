@@ -26,6 +26,8 @@ int numseq__fail(numseq_error_t *err, int code, const char *sqlstate, const char
 #define NUMSEQ__SQLSTATE_SYNTAX "42601" /* syntax_error (conflicting options) */
 #define NUMSEQ__SQLSTATE_ARG "22000"    /* data_exception: numseq's own checks */
 #define NUMSEQ__SQLSTATE_NOMEM "53200"  /* out_of_memory */
+#define NUMSEQ__SQLSTATE_UNIQUE "23505" /* unique_violation */
+#define NUMSEQ__SQLSTATE_FEATURE "0A000" /* feature_not_supported */
 
 /* Every allocation of the library goes through these, so that tests can
  * make the k-th one fail (numseq__fail_alloc_at in numseq_test.h). */
