@@ -19,14 +19,14 @@ int numseq__fail(numseq_error_t *err, int code, const char *sqlstate, const char
 	__attribute__((format(printf, 4, 5)));
 
 /* PostgreSQL's SQLSTATEs for the errors numseq reproduces. */
-#define NUMSEQ__SQLSTATE_PARAM "22023"  /* invalid_parameter_value */
-#define NUMSEQ__SQLSTATE_LIMIT "2200H"  /* sequence_generator_limit_exceeded */
-#define NUMSEQ__SQLSTATE_RANGE "22003"  /* numeric_value_out_of_range */
-#define NUMSEQ__SQLSTATE_STATE "55000"  /* object_not_in_prerequisite_state */
-#define NUMSEQ__SQLSTATE_SYNTAX "42601" /* syntax_error (conflicting options) */
-#define NUMSEQ__SQLSTATE_ARG "22000"    /* data_exception: numseq's own checks */
-#define NUMSEQ__SQLSTATE_NOMEM "53200"  /* out_of_memory */
-#define NUMSEQ__SQLSTATE_UNIQUE "23505" /* unique_violation */
+#define NUMSEQ__SQLSTATE_PARAM "22023"   /* invalid_parameter_value */
+#define NUMSEQ__SQLSTATE_LIMIT "2200H"   /* sequence_generator_limit_exceeded */
+#define NUMSEQ__SQLSTATE_RANGE "22003"   /* numeric_value_out_of_range */
+#define NUMSEQ__SQLSTATE_STATE "55000"   /* object_not_in_prerequisite_state */
+#define NUMSEQ__SQLSTATE_SYNTAX "42601"  /* syntax_error (conflicting options) */
+#define NUMSEQ__SQLSTATE_ARG "22000"     /* data_exception: numseq's own checks */
+#define NUMSEQ__SQLSTATE_NOMEM "53200"   /* out_of_memory */
+#define NUMSEQ__SQLSTATE_UNIQUE "23505"  /* unique_violation */
 #define NUMSEQ__SQLSTATE_FEATURE "0A000" /* feature_not_supported */
 
 /* Every allocation of the library goes through these, so that tests can
@@ -95,5 +95,71 @@ void numseq__live_del(uint64_t id);
  * until the next create).  NULL when absent without create, or when out
  * of memory with create. */
 struct numseq__sess_ent *numseq__sess_find(struct numseq__sess *ss, uint64_t id, bool create);
+
+/* ------------------------------------------------- claims.c / sequence.c */
+
+/*
+ * A sequence's claimed-number bitmap and its policy state (claims.c).
+ * The geometry is fixed at creation: position p <-> number anchor + p*inc,
+ * anchor = MINVALUE ascending, MAXVALUE descending.
+ */
+struct numseq__claims;
+
+struct numseq__claims_geom {
+	numseq_claims_t policy;
+	unsigned flags; /* NUMSEQ_CLAIMS_F_* */
+	int64_t min, max, inc;
+	uint64_t capacity; /* numbers on the grid in min..max */
+	const char *name;  /* the sequence's (lives as long as it) */
+};
+
+/* Validates the claims options of a CREATE whose parameters passed
+ * PostgreSQL's checks (policy, flags, range size, START / RESTART on the
+ * grid, CACHE 1 for LOWEST_FREE and CYCLIC) and fills *g (g->name unset). */
+int numseq__claims_check(const numseq_options_t *o, int64_t start, int64_t inc, int64_t min,
+                         int64_t max, int64_t cache, int64_t last, struct numseq__claims_geom *g,
+                         numseq_error_t *err);
+
+int numseq__claims_create(struct numseq__claims **out, const struct numseq__claims_geom *g,
+                          int64_t start, int64_t last, bool called, bool cycle,
+                          numseq_error_t *err);
+void numseq__claims_destroy(struct numseq__claims *c);
+
+/* nextval of a sequence with a bitmap (se: the caller's session entry,
+ * found before any draw). */
+int numseq__claims_nextval(numseq_t *s, struct numseq__claims *c, struct numseq__sess_ent *se,
+                           int64_t *out, numseq_error_t *err);
+
+/* Writer hooks, called by sequence.c with the writer mutex held.
+ * setval: 1 = "handled here" (LOWEST_FREE / CYCLIC: the core counter is not
+ * used), 0 = go on with the core setval (SEQUENCE), or an error. */
+int numseq__claims_setval(struct numseq__claims *c, int64_t v, bool is_called, numseq_error_t *err);
+/* alter: after PostgreSQL's validation passed with the new parameters
+ * (start, inc, min, max, cache, cycle) and new state (last, called;
+ * restart: a RESTART was given), refuse what the bitmap cannot follow;
+ * apply = false checks only, apply = true commits (cannot fail). */
+int numseq__claims_alter(struct numseq__claims *c, bool apply, bool restart, int64_t start,
+                         int64_t inc, int64_t min, int64_t max, int64_t cache, bool cycle,
+                         int64_t last, bool called, numseq_error_t *err);
+/* read(): LOWEST_FREE / CYCLIC keep their own last_value; false for
+ * SEQUENCE (the core's is right). */
+bool numseq__claims_read(struct numseq__claims *c, int64_t *last, bool *called);
+void numseq__claims_options(const struct numseq__claims *c, numseq_options_t *out);
+
+/* sequence.c, for claims.c: the handle check and bitmap of s (NULL and
+ * *rc set when s is not a live sequence or has no bitmap) ... */
+struct numseq__claims *numseq__claims_of(numseq_t *s, const char *fn, int *rc, numseq_error_t *err);
+/* ... and one nextval of the core counter (cache, CYCLE, limits) for the
+ * SEQUENCE policy: currval is updated as by numseq_nextval. */
+int numseq__draw(numseq_t *s, struct numseq__sess_ent *se, int64_t *out, numseq_error_t *err);
+
+/* The session entry's "served v" bookkeeping (currval, lastval). */
+static inline void numseq__served(struct numseq__sess_ent *se, int64_t v)
+{
+	se->currval = v;
+	se->has_currval = true;
+	if (numseq__tls.last != se)
+		numseq__set_last(se);
+}
 
 #endif

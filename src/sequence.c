@@ -44,6 +44,7 @@
 #define SLOT_BUSY UINT64_MAX               /* slot gen while a writer rewrites it */
 #define SLOT_PENDING (UINT64_MAX - 1)      /* slot gen of an ALTER epoch not yet computed */
 #define NUMSEQ_MAGIC 0x6e756d73u           /* "nums" */
+#define NUMSEQ_MAGIC_CLAIMS 0x6e756d63u    /* "numc": has a claimed-number bitmap */
 #define NAME_MAX_LEN 63
 
 #define F_CYCLE 1u
@@ -145,7 +146,8 @@ struct numseq {
 	uint64_t rebase_at;                   /* tickets per epoch before a rebase */
 	char name[NAME_MAX_LEN + 1];
 
-	pthread_mutex_t wlock; /* serializes writers, never nextval */
+	pthread_mutex_t wlock;     /* serializes writers, never nextval */
+	struct numseq__claims *cl; /* the claimed-number bitmap, or NULL */
 
 	alignas(64) struct slot slots[NSLOT];
 
@@ -438,7 +440,7 @@ static int64_t type_min(numseq_type_t t)
 	return t == NUMSEQ_SMALLINT ? INT16_MIN : t == NUMSEQ_INTEGER ? INT32_MIN : INT64_MIN;
 }
 
-#define OPT_ALL ((NUMSEQ_OPT_NAME << 1) - 1u)
+#define OPT_ALL ((NUMSEQ_OPT_CLAIMS << 1) - 1u)
 
 static int check_option_bits(const numseq_options_t *o, bool is_init, numseq_error_t *err)
 {
@@ -449,6 +451,9 @@ static int check_option_bits(const numseq_options_t *o, bool is_init, numseq_err
 	if (!is_init && (set & NUMSEQ_OPT_NAME))
 		return numseq__fail(err, NUMSEQ_EOPTION, NUMSEQ__SQLSTATE_SYNTAX,
 		                    "the sequence name is fixed at creation");
+	if (!is_init && (set & NUMSEQ_OPT_CLAIMS))
+		return numseq__fail(err, NUMSEQ_EOPTION, NUMSEQ__SQLSTATE_SYNTAX,
+		                    "the claims policy is fixed at creation");
 	if (((set & NUMSEQ_OPT_MINVALUE) && (set & NUMSEQ_OPT_NO_MINVALUE)) ||
 	    ((set & NUMSEQ_OPT_MAXVALUE) && (set & NUMSEQ_OPT_NO_MAXVALUE)) ||
 	    ((set & NUMSEQ_OPT_RESTART) && (set & NUMSEQ_OPT_RESTART_WITH)))
@@ -564,7 +569,7 @@ static int init_params(const numseq_options_t *o, bool is_init, struct params *p
 
 static inline bool handle_ok(const struct numseq *s)
 {
-	return s != NULL && s->magic == NUMSEQ_MAGIC;
+	return s != NULL && (s->magic == NUMSEQ_MAGIC || s->magic == NUMSEQ_MAGIC_CLAIMS);
 }
 
 static int bad_handle(numseq_error_t *err, const char *fn)
@@ -590,6 +595,7 @@ int numseq_create(numseq_t **out, const numseq_options_t *o, numseq_error_t *err
 	bool called = false;
 	const char *name = "numseq";
 	struct numseq *s;
+	struct numseq__claims_geom cg;
 	int rc;
 
 	if (out == NULL)
@@ -614,6 +620,10 @@ int numseq_create(numseq_t **out, const numseq_options_t *o, numseq_error_t *err
 	rc = init_params(o, true, &p, &last, &called, err);
 	if (rc != NUMSEQ_OK)
 		return rc;
+	/* After PostgreSQL's checks, which come first as in its CREATE. */
+	rc = numseq__claims_check(o, p.start, p.inc, p.min, p.max, p.cache, last, &cg, err);
+	if (rc != NUMSEQ_OK)
+		return rc;
 
 	s = numseq__aligned_alloc(64, sizeof *s);
 	if (s == NULL)
@@ -636,8 +646,18 @@ int numseq_create(numseq_t **out, const numseq_options_t *o, numseq_error_t *err
 		free(s);
 		return numseq__fail(err, NUMSEQ_ENOMEM, NUMSEQ__SQLSTATE_NOMEM, "out of memory");
 	}
+	if (cg.policy != NUMSEQ_CLAIMS_NONE) {
+		cg.name = s->name;
+		rc = numseq__claims_create(&s->cl, &cg, p.start, last, called, p.cycle, err);
+		if (rc != NUMSEQ_OK) {
+			numseq__live_del(s->id);
+			pthread_mutex_destroy(&s->wlock);
+			free(s);
+			return rc;
+		}
+	}
 	s->rebase_at = REBASE_DEFAULT;
-	s->magic = NUMSEQ_MAGIC;
+	s->magic = s->cl != NULL ? NUMSEQ_MAGIC_CLAIMS : NUMSEQ_MAGIC;
 
 	epoch_init(&e, last, called, &p);
 	e.cgen = 0;
@@ -659,6 +679,7 @@ int numseq_destroy(numseq_t **sp)
 	s = *sp;
 	numseq__live_del(s->id);
 	s->magic = 0;
+	numseq__claims_destroy(s->cl);
 	pthread_mutex_destroy(&s->wlock);
 	free(s);
 	*sp = NULL;
@@ -805,11 +826,23 @@ int numseq_setval(numseq_t *s, int64_t v, bool is_called, numseq_error_t *err)
 			"setval: value %lld is out of bounds for sequence \"%s\" (%lld..%lld)",
 			(long long)v, s->name, (long long)e.p.min, (long long)e.p.max);
 	}
+	if (s->cl != NULL) {
+		/* Grid check (all policies); LOWEST_FREE refuses, CYCLIC moves
+		 * its cursor instead of the counter. */
+		int rc = numseq__claims_setval(s->cl, v, is_called, err);
+		if (rc != 0) {
+			pthread_mutex_unlock(&s->wlock);
+			if (rc < 0)
+				return rc;
+			goto done;
+		}
+	}
 	epoch_init(&ne, v, is_called, &e.p);
 	ne.cgen = e.cgen; /* other threads keep their caches */
 	install(s, g, &ne, true);
 	pthread_mutex_unlock(&s->wlock);
 
+done:
 	/* The caller's own cache goes; other threads keep theirs. */
 	if (se != NULL) {
 		se->left = 0;
@@ -841,7 +874,7 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 	struct params p;
 	uint64_t w, served, g, cg;
 	int64_t last;
-	bool called;
+	bool called, restart;
 	int rc;
 
 	if (!handle_ok(s))
@@ -852,6 +885,7 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 	rc = check_option_bits(o, false, err);
 	if (rc != NUMSEQ_OK)
 		return rc;
+	restart = (o->set & (NUMSEQ_OPT_RESTART | NUMSEQ_OPT_RESTART_WITH)) != 0;
 
 	pthread_mutex_lock(&s->wlock);
 	g = writer_current(s, &e, &w, &served);
@@ -859,6 +893,9 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 	epoch_state(&e, served, &last, &called);
 	/* Validation against the state now; an error linearizes here. */
 	rc = init_params(o, false, &p, &last, &called, err);
+	if (rc == NUMSEQ_OK && s->cl != NULL)
+		rc = numseq__claims_alter(s->cl, false, restart, p.start, p.inc, p.min, p.max,
+		                          p.cache, p.cycle, last, called, err);
 	if (rc != NUMSEQ_OK) {
 		pthread_mutex_unlock(&s->wlock);
 		return rc;
@@ -871,7 +908,7 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 	 * value (switch_word).
 	 */
 	cg = atomic_load_explicit(&s->cache_gen, memory_order_relaxed) + 2; /* wlock held */
-	if (o->set & (NUMSEQ_OPT_RESTART | NUMSEQ_OPT_RESTART_WITH)) {
+	if (restart) {
 		epoch_init(&ne, last, called, &p);
 		ne.cgen = cg;
 		install(s, g, &ne, true);
@@ -887,6 +924,9 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 		ne.cgen = rc == NUMSEQ_OK ? cg : e.cgen;
 		pending_end(s, g, &ne, 0, true);
 	}
+	if (rc == NUMSEQ_OK && s->cl != NULL)
+		(void)numseq__claims_alter(s->cl, true, restart, p.start, p.inc, p.min, p.max,
+		                           p.cache, p.cycle, last, called, NULL);
 	pthread_mutex_unlock(&s->wlock);
 	return rc;
 }
@@ -1266,12 +1306,33 @@ static __attribute__((noinline)) int nextval_cold(numseq_t *s, int64_t *out, num
 		if (se == NULL)
 			return nextval_args(s, out, err);
 	}
+	if (s->cl != NULL)
+		return numseq__claims_nextval(s, s->cl, se, out, err);
+	return numseq__draw(s, se, out, err);
+}
+
+int numseq__draw(numseq_t *s, struct numseq__sess_ent *se, int64_t *out, numseq_error_t *err)
+{
 	if (se->left > 0 && cache_take(s, se, out)) {
 		if (numseq__tls.last != se)
 			numseq__set_last(se);
 		return NUMSEQ_OK;
 	}
 	return nextval_full(s, se, out, err);
+}
+
+struct numseq__claims *numseq__claims_of(numseq_t *s, const char *fn, int *rc, numseq_error_t *err)
+{
+	if (!handle_ok(s)) {
+		*rc = bad_handle(err, fn);
+		return NULL;
+	}
+	if (s->cl == NULL) {
+		*rc = numseq__fail(err, NUMSEQ_ENOCLAIMS, NUMSEQ__SQLSTATE_STATE,
+		                   "%s: sequence \"%s\" has no claimed-number bitmap", fn, s->name);
+		return NULL;
+	}
+	return s->cl;
 }
 
 /* The hot path's draw was not the plain case: a ticket of a newer epoch,
@@ -1316,7 +1377,10 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 	uint64_t g, w, t, fast, n1;
 	int64_t first, inc, v;
 
-	if (__builtin_expect(!handle_ok(s) || out == NULL || numseq__tls.last_id != s->id, 0))
+	/* A sequence with a bitmap has another magic: it takes nextval_cold. */
+	if (__builtin_expect(s == NULL || s->magic != NUMSEQ_MAGIC || out == NULL ||
+	                             numseq__tls.last_id != s->id,
+	                     0))
 		return nextval_cold(s, out, err);
 
 	/* Snapshot the mirror: gen, fields, gen (acquire: pairs with
@@ -1375,6 +1439,11 @@ int numseq_nextval_n(numseq_t *s, uint64_t k, numseq_block_t *out, numseq_error_
 		return numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG,
 		                    out == NULL ? "nextval_n: output pointer is NULL"
 		                                : "nextval_n: k must be at least 1");
+	if (s->cl != NULL)
+		return numseq__fail(err, NUMSEQ_EPOLICY, NUMSEQ__SQLSTATE_FEATURE,
+		                    "nextval_n: not available for sequence \"%s\": a block cannot "
+		                    "skip claimed numbers",
+		                    s->name);
 	ss = numseq__sess_get();
 	se = ss != NULL ? numseq__sess_find(ss, s->id, true) : NULL;
 	if (se == NULL)
@@ -1412,6 +1481,8 @@ int numseq_read(numseq_t *s, int64_t *last_value, bool *is_called)
 	bool called;
 	if (!handle_ok(s) || last_value == NULL || is_called == NULL)
 		return NUMSEQ_EINVAL;
+	if (s->cl != NULL && numseq__claims_read(s->cl, last_value, is_called))
+		return NUMSEQ_OK;
 	(void)read_current(s, &e, &w);
 	t = word_ticket(w);
 	epoch_state(&e, served_tickets(s, t), &last, &called);
@@ -1429,7 +1500,8 @@ int numseq_get_options(numseq_t *s, numseq_options_t *out)
 	(void)read_current(s, &e, &w);
 	memset(out, 0, sizeof *out);
 	out->set = NUMSEQ_OPT_TYPE | NUMSEQ_OPT_START | NUMSEQ_OPT_INCREMENT | NUMSEQ_OPT_MINVALUE |
-	           NUMSEQ_OPT_MAXVALUE | NUMSEQ_OPT_CYCLE | NUMSEQ_OPT_CACHE | NUMSEQ_OPT_NAME;
+	           NUMSEQ_OPT_MAXVALUE | NUMSEQ_OPT_CYCLE | NUMSEQ_OPT_CACHE | NUMSEQ_OPT_NAME |
+	           NUMSEQ_OPT_CLAIMS;
 	out->type = e.p.type;
 	out->start = e.p.start;
 	out->increment = e.p.inc;
@@ -1438,6 +1510,8 @@ int numseq_get_options(numseq_t *s, numseq_options_t *out)
 	out->cache = e.p.cache;
 	out->cycle = e.p.cycle;
 	out->name = s->name;
+	if (s->cl != NULL)
+		numseq__claims_options(s->cl, out);
 	return NUMSEQ_OK;
 }
 

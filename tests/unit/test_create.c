@@ -413,7 +413,7 @@ static void test_alter_only_and_unknown_bits(void **state)
 	             .set = O_START | O_RESTART_WITH | O_CACHE, .start = 3, .restart = 7,
 	             .cache = 0);
 	CREATE_FAILS(NUMSEQ_EOPTION, NULL, NULL, .set = O_RESTART | O_RESTART_WITH, .restart = 5);
-	CREATE_FAILS(NUMSEQ_EOPTION, NULL, NULL, .set = 1u << 12);
+	CREATE_FAILS(NUMSEQ_EOPTION, NULL, NULL, .set = 1u << 13);
 	CREATE_FAILS(NUMSEQ_EOPTION, NULL, NULL, .set = 1u << 31);
 	/* unknown bits are refused before validation too */
 	CREATE_FAILS(NUMSEQ_EOPTION, NULL, NULL, .set = O_INC | (1u << 20), .increment = 0);

@@ -1,0 +1,523 @@
+/*
+ * claims.c - a sequence's claimed-number bitmap and its allocation
+ * policies: SEQUENCE (the core counter, marking what it hands out),
+ * LOWEST_FREE (gapless, like Linux IDA) and CYCLIC (like Linux PIDs).
+ *
+ * The bitmap itself (claimmap.c) knows positions only; this module maps
+ * numbers onto positions, keeps the policies' own state (the CYCLIC
+ * cursor, the LOWEST_FREE floor, last_value for read()), and implements
+ * the public claim / release / is_claimed / stats / iteration calls.
+ *
+ * Why no number is handed out twice: every path that hands out or claims
+ * a number does so only after winning its bit with one fetch_or that saw
+ * it clear (numseq__cmap_set / numseq__cmap_take_first), and a bit is
+ * cleared only by the one fetch_and that saw it set (numseq_release).
+ * The policies only choose which bit to try; they never decide ownership.
+ */
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "claimmap.h"
+#include "numseq_internal.h"
+
+struct numseq__claims {
+	struct numseq__claims_geom g;
+	uint64_t step; /* |INCREMENT| */
+
+	/* Policy state.  floor and cycle change only under the sequence's
+	 * writer mutex (alter); nextval reads them relaxed: a nextval racing
+	 * with an ALTER may use either the old or the new value, and is then
+	 * ordered before or after it. */
+	_Atomic uint64_t floor; /* LOWEST_FREE: position of START */
+	_Atomic bool cycle;     /* LOWEST_FREE: wrap to the range's start */
+
+	/* CYCLIC: lap * capacity + position of the next candidate.  Only
+	 * grows, except that setval / RESTART set it (keeping the lap).
+	 * lastword: (position << 1) | is_called of the last number handed out
+	 * or set, for read(); LOWEST_FREE uses it too. */
+	alignas(64) _Atomic uint64_t cursor;
+	_Atomic uint64_t lastword;
+
+	alignas(64) _Atomic uint64_t skipped; /* SEQUENCE: claimed numbers stepped over */
+	_Atomic uint64_t lf_wraps;            /* LOWEST_FREE: searches that wrapped */
+
+	struct numseq__cmap map;
+};
+
+/* ------------------------------------------------------------ geometry */
+
+static inline int64_t u2i(uint64_t u)
+{
+	return u <= (uint64_t)INT64_MAX ? (int64_t)u : -(int64_t)(~u) - 1;
+}
+
+static uint64_t step_of(int64_t inc)
+{
+	return inc > 0 ? (uint64_t)inc : (uint64_t)0 - (uint64_t)inc;
+}
+
+/* 0 and *pos, NUMSEQ_ERANGE or NUMSEQ_EGRID (no message). */
+static int pos_of(const struct numseq__claims_geom *g, uint64_t step, int64_t v, uint64_t *pos)
+{
+	uint64_t d;
+	if (v < g->min || v > g->max)
+		return NUMSEQ_ERANGE;
+	d = g->inc > 0 ? (uint64_t)v - (uint64_t)g->min : (uint64_t)g->max - (uint64_t)v;
+	if (d % step != 0)
+		return NUMSEQ_EGRID;
+	*pos = d / step;
+	return NUMSEQ_OK;
+}
+
+static int64_t num_of(const struct numseq__claims *c, uint64_t pos)
+{
+	uint64_t d = pos * c->step;
+	return c->g.inc > 0 ? u2i((uint64_t)c->g.min + d) : u2i((uint64_t)c->g.max - d);
+}
+
+/* pos_of with the error message of fn. */
+static int pos_or_fail(const struct numseq__claims *c, const char *fn, int64_t v, uint64_t *pos,
+                       numseq_error_t *err)
+{
+	int rc = pos_of(&c->g, c->step, v, pos);
+	if (rc == NUMSEQ_ERANGE)
+		return numseq__fail(
+			err, rc, NUMSEQ__SQLSTATE_RANGE,
+			"%s: value %lld is out of bounds for sequence \"%s\" (%lld..%lld)", fn,
+			(long long)v, c->g.name, (long long)c->g.min, (long long)c->g.max);
+	if (rc == NUMSEQ_EGRID)
+		return numseq__fail(err, rc, NUMSEQ__SQLSTATE_PARAM,
+		                    "%s: value %lld is not a number of sequence \"%s\" "
+		                    "(%lld %s k * %llu)",
+		                    fn, (long long)v, c->g.name,
+		                    (long long)(c->g.inc > 0 ? c->g.min : c->g.max),
+		                    c->g.inc > 0 ? "+" : "-", (unsigned long long)c->step);
+	return rc;
+}
+
+static int grid_fail(numseq_error_t *err, const char *what, int64_t v, int64_t anchor, int64_t inc)
+{
+	return numseq__fail(err, NUMSEQ_EGRID, NUMSEQ__SQLSTATE_PARAM,
+	                    "%s value (%lld) is not on the grid of the claimed-number bitmap "
+	                    "(%lld %s k * %llu)",
+	                    what, (long long)v, (long long)anchor, inc > 0 ? "+" : "-",
+	                    (unsigned long long)step_of(inc));
+}
+
+static const char *policy_name(numseq_claims_t p)
+{
+	return p == NUMSEQ_CLAIMS_SEQUENCE      ? "SEQUENCE"
+	       : p == NUMSEQ_CLAIMS_LOWEST_FREE ? "LOWEST_FREE"
+	       : p == NUMSEQ_CLAIMS_CYCLIC      ? "CYCLIC"
+	                                        : "NONE";
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+int numseq__claims_check(const numseq_options_t *o, int64_t start, int64_t inc, int64_t min,
+                         int64_t max, int64_t cache, int64_t last, struct numseq__claims_geom *g,
+                         numseq_error_t *err)
+{
+	uint64_t step = step_of(inc), span, pos;
+	int64_t anchor = inc > 0 ? min : max;
+
+	memset(g, 0, sizeof *g);
+	if (!(o->set & NUMSEQ_OPT_CLAIMS))
+		return NUMSEQ_OK;
+	if ((unsigned)o->claims > (unsigned)NUMSEQ_CLAIMS_CYCLIC)
+		return numseq__fail(err, NUMSEQ_EOPTION, NUMSEQ__SQLSTATE_PARAM,
+		                    "unknown claims policy %d", (int)o->claims);
+	if ((o->claims_flags & ~(unsigned)NUMSEQ_CLAIMS_F_CONFLICT) != 0)
+		return numseq__fail(err, NUMSEQ_EOPTION, NUMSEQ__SQLSTATE_PARAM,
+		                    "unknown claims flags 0x%x",
+		                    o->claims_flags & ~(unsigned)NUMSEQ_CLAIMS_F_CONFLICT);
+	if ((o->claims_flags & NUMSEQ_CLAIMS_F_CONFLICT) && o->claims != NUMSEQ_CLAIMS_SEQUENCE)
+		return numseq__fail(err, NUMSEQ_EOPTION, NUMSEQ__SQLSTATE_PARAM,
+		                    "NUMSEQ_CLAIMS_F_CONFLICT applies to the SEQUENCE policy only");
+	if (o->claims == NUMSEQ_CLAIMS_NONE)
+		return NUMSEQ_OK;
+
+	span = (uint64_t)max - (uint64_t)min; /* min < max: checked before */
+	if (span / step >= NUMSEQ_CLAIMS_MAX)
+		return numseq__fail(err, NUMSEQ_ECLAIMSRANGE, NUMSEQ__SQLSTATE_PARAM,
+		                    "a claimed-number bitmap covers at most %llu numbers; "
+		                    "MINVALUE %lld .. MAXVALUE %lld by %llu is %s",
+		                    (unsigned long long)NUMSEQ_CLAIMS_MAX, (long long)min,
+		                    (long long)max, (unsigned long long)step,
+		                    span / step == UINT64_MAX ? "2^64" : "more");
+	g->policy = o->claims;
+	g->flags = o->claims_flags;
+	g->min = min;
+	g->max = max;
+	g->inc = inc;
+	g->capacity = span / step + 1;
+	if (pos_of(g, step, start, &pos) != NUMSEQ_OK)
+		return grid_fail(err, "START", start, anchor, inc);
+	if (pos_of(g, step, last, &pos) != NUMSEQ_OK)
+		return grid_fail(err, "RESTART", last, anchor, inc);
+	if (cache > 1 && g->policy != NUMSEQ_CLAIMS_SEQUENCE)
+		return numseq__fail(err, NUMSEQ_EPOLICY, NUMSEQ__SQLSTATE_FEATURE,
+		                    "CACHE (%lld) must be 1 under the %s claims policy",
+		                    (long long)cache, policy_name(g->policy));
+	return NUMSEQ_OK;
+}
+
+int numseq__claims_create(struct numseq__claims **out, const struct numseq__claims_geom *g,
+                          int64_t start, int64_t last, bool called, bool cycle, numseq_error_t *err)
+{
+	struct numseq__claims *c;
+	uint64_t spos = 0, lpos = 0, step = step_of(g->inc);
+
+	*out = NULL;
+	c = numseq__aligned_alloc(64, sizeof *c);
+	if (c == NULL)
+		return numseq__fail(err, NUMSEQ_ENOMEM, NUMSEQ__SQLSTATE_NOMEM, "out of memory");
+	memset(c, 0, sizeof *c);
+	c->g = *g;
+	c->step = step;
+	if (numseq__cmap_init(&c->map, g->capacity) != NUMSEQ_OK) {
+		free(c);
+		return numseq__fail(err, NUMSEQ_ENOMEM, NUMSEQ__SQLSTATE_NOMEM, "out of memory");
+	}
+	/* Both on the grid: numseq__claims_check. */
+	(void)pos_of(g, step, start, &spos);
+	(void)pos_of(g, step, last, &lpos);
+	atomic_init(&c->floor, spos);
+	atomic_init(&c->cycle, cycle);
+	atomic_init(&c->cursor, lpos + (called ? 1u : 0u));
+	atomic_init(&c->lastword, (lpos << 1) | (called ? 1u : 0u));
+	atomic_init(&c->skipped, 0);
+	atomic_init(&c->lf_wraps, 0);
+	*out = c;
+	return NUMSEQ_OK;
+}
+
+void numseq__claims_destroy(struct numseq__claims *c)
+{
+	if (c == NULL)
+		return;
+	numseq__cmap_free(&c->map);
+	free(c);
+}
+
+/* -------------------------------------------------------------- nextval */
+
+static int full_fail(const struct numseq__claims *c, numseq_error_t *err)
+{
+	return numseq__fail(err, NUMSEQ_EFULL, NUMSEQ__SQLSTATE_LIMIT,
+	                    "nextval: no unclaimed value left in sequence \"%s\" (%lld..%lld)",
+	                    c->g.name, (long long)c->g.min, (long long)c->g.max);
+}
+
+static int nomem_fail(numseq_error_t *err)
+{
+	return numseq__fail(err, NUMSEQ_ENOMEM, NUMSEQ__SQLSTATE_NOMEM, "out of memory");
+}
+
+static int claimed_fail(const struct numseq__claims *c, int64_t v, numseq_error_t *err)
+{
+	return numseq__fail(err, NUMSEQ_ECLAIMED, NUMSEQ__SQLSTATE_UNIQUE,
+	                    "duplicate key value violates unique constraint \"%s_claims\": "
+	                    "Key (value)=(%lld) already exists.",
+	                    c->g.name, (long long)v);
+}
+
+/* SEQUENCE: the core counter's next value, marked; a value already
+ * claimed is stepped over (or, with F_CONFLICT, consumed and reported). */
+static int nextval_sequence(numseq_t *s, struct numseq__claims *c, struct numseq__sess_ent *se,
+                            int64_t *out, numseq_error_t *err)
+{
+	uint64_t tries = 0, pos = 0;
+	for (;;) {
+		int64_t v;
+		int rc = numseq__draw(s, se, &v, err);
+		if (rc != NUMSEQ_OK)
+			return rc;
+		/* Every value the counter can produce is on the grid: START,
+		 * RESTART and setval values are checked, CYCLE wraps to the
+		 * anchor, and the range cannot be altered. */
+		if (pos_of(&c->g, c->step, v, &pos) != NUMSEQ_OK)
+			return numseq__fail(
+				err, NUMSEQ_EGRID, NUMSEQ__SQLSTATE_PARAM,
+				"nextval: value %lld of sequence \"%s\" is off its grid",
+				(long long)v, c->g.name);
+		rc = numseq__cmap_set(&c->map, pos);
+		if (rc == 1) {
+			*out = v;
+			return NUMSEQ_OK;
+		}
+		if (rc < 0)
+			return nomem_fail(err); /* v was consumed: a gap */
+		/* relaxed: a statistic. */
+		atomic_fetch_add_explicit(&c->skipped, 1, memory_order_relaxed);
+		if (c->g.flags & NUMSEQ_CLAIMS_F_CONFLICT)
+			return claimed_fail(c, v, err);
+		/* More draws than numbers: every number is claimed (CYCLE). */
+		if (++tries > c->g.capacity)
+			return full_fail(c, err);
+	}
+}
+
+static int nextval_lowest(struct numseq__claims *c, struct numseq__sess_ent *se, int64_t *out,
+                          numseq_error_t *err)
+{
+	/* relaxed: see struct numseq__claims. */
+	uint64_t from = atomic_load_explicit(&c->floor, memory_order_relaxed), pos = 0;
+	int rc = numseq__cmap_take_first(&c->map, from, &pos);
+	if (rc == 0 && from > 0 && atomic_load_explicit(&c->cycle, memory_order_relaxed)) {
+		rc = numseq__cmap_take_first(&c->map, 0, &pos);
+		if (rc == 1)
+			atomic_fetch_add_explicit(&c->lf_wraps, 1, memory_order_relaxed);
+	}
+	if (rc < 0)
+		return nomem_fail(err);
+	if (rc == 0)
+		return full_fail(c, err);
+	/* relaxed: read() reports it, nothing is published through it. */
+	atomic_store_explicit(&c->lastword, (pos << 1) | 1u, memory_order_relaxed);
+	*out = num_of(c, pos);
+	numseq__served(se, *out);
+	return NUMSEQ_OK;
+}
+
+/*
+ * CYCLIC: the first unclaimed position at or after the cursor, wrapping
+ * once to position 0; then the cursor moves past it (monotonic max, so a
+ * slow thread never moves it back).  Two threads that read the same
+ * cursor race for the same bit; the loser's take_first goes on to the
+ * next clear one.
+ */
+static int nextval_cyclic(struct numseq__claims *c, struct numseq__sess_ent *se, int64_t *out,
+                          numseq_error_t *err)
+{
+	uint64_t cap = c->g.capacity, pos = 0, next, cur;
+	/* relaxed: the cursor is a hint; ownership is the bitmap's. */
+	uint64_t start = atomic_load_explicit(&c->cursor, memory_order_relaxed);
+	uint64_t lap = start / cap;
+	int rc = numseq__cmap_take_first(&c->map, start % cap, &pos);
+	if (rc == 0) {
+		rc = numseq__cmap_take_first(&c->map, 0, &pos);
+		lap++;
+	}
+	if (rc < 0)
+		return nomem_fail(err);
+	if (rc == 0)
+		return full_fail(c, err);
+	next = lap * cap + pos + 1;
+	cur = start;
+	while (cur < next &&
+	       !atomic_compare_exchange_weak_explicit(&c->cursor, &cur, next, memory_order_relaxed,
+	                                              memory_order_relaxed))
+		;
+	atomic_store_explicit(&c->lastword, (pos << 1) | 1u, memory_order_relaxed);
+	*out = num_of(c, pos);
+	numseq__served(se, *out);
+	return NUMSEQ_OK;
+}
+
+int numseq__claims_nextval(numseq_t *s, struct numseq__claims *c, struct numseq__sess_ent *se,
+                           int64_t *out, numseq_error_t *err)
+{
+	switch (c->g.policy) {
+	case NUMSEQ_CLAIMS_LOWEST_FREE: return nextval_lowest(c, se, out, err);
+	case NUMSEQ_CLAIMS_CYCLIC: return nextval_cyclic(c, se, out, err);
+	default: return nextval_sequence(s, c, se, out, err);
+	}
+}
+
+/* -------------------------------------------------------- writer hooks */
+
+int numseq__claims_setval(struct numseq__claims *c, int64_t v, bool is_called, numseq_error_t *err)
+{
+	uint64_t pos = 0, cur, cap = c->g.capacity;
+	int rc;
+	if (c->g.policy == NUMSEQ_CLAIMS_LOWEST_FREE)
+		return numseq__fail(err, NUMSEQ_EPOLICY, NUMSEQ__SQLSTATE_FEATURE,
+		                    "setval: not available for sequence \"%s\": its claims policy "
+		                    "LOWEST_FREE always hands out the lowest unclaimed number",
+		                    c->g.name);
+	rc = pos_or_fail(c, "setval", v, &pos, err);
+	if (rc != NUMSEQ_OK || c->g.policy == NUMSEQ_CLAIMS_SEQUENCE)
+		return rc;
+	/* CYCLIC: the cursor moves, keeping its lap count (the wraps). */
+	cur = atomic_load_explicit(&c->cursor, memory_order_relaxed);
+	atomic_store_explicit(&c->cursor, cur / cap * cap + pos + (is_called ? 1u : 0u),
+	                      memory_order_relaxed);
+	atomic_store_explicit(&c->lastword, (pos << 1) | (is_called ? 1u : 0u),
+	                      memory_order_relaxed);
+	return 1;
+}
+
+int numseq__claims_alter(struct numseq__claims *c, bool apply, bool restart, int64_t start,
+                         int64_t inc, int64_t min, int64_t max, int64_t cache, bool cycle,
+                         int64_t last, bool called, numseq_error_t *err)
+{
+	uint64_t spos = 0, lpos = 0, cur, cap = c->g.capacity;
+	int64_t anchor = c->g.inc > 0 ? c->g.min : c->g.max;
+	if (!apply) {
+		if (inc != c->g.inc || min != c->g.min || max != c->g.max)
+			return numseq__fail(
+				err, NUMSEQ_EPOLICY, NUMSEQ__SQLSTATE_FEATURE,
+				"ALTER SEQUENCE \"%s\": INCREMENT, MINVALUE and MAXVALUE of a "
+				"sequence with a claimed-number bitmap are fixed at creation",
+				c->g.name);
+		if (cache > 1 && c->g.policy != NUMSEQ_CLAIMS_SEQUENCE)
+			return numseq__fail(err, NUMSEQ_EPOLICY, NUMSEQ__SQLSTATE_FEATURE,
+			                    "CACHE (%lld) must be 1 under the %s claims policy",
+			                    (long long)cache, policy_name(c->g.policy));
+		if (restart && c->g.policy == NUMSEQ_CLAIMS_LOWEST_FREE)
+			return numseq__fail(
+				err, NUMSEQ_EPOLICY, NUMSEQ__SQLSTATE_FEATURE,
+				"RESTART: not available for sequence \"%s\": its claims "
+				"policy LOWEST_FREE always hands out the lowest "
+				"unclaimed number",
+				c->g.name);
+		if (pos_of(&c->g, c->step, start, &spos) != NUMSEQ_OK)
+			return grid_fail(err, "START", start, anchor, c->g.inc);
+		if (pos_of(&c->g, c->step, last, &lpos) != NUMSEQ_OK)
+			return grid_fail(err, "RESTART", last, anchor, c->g.inc);
+		return NUMSEQ_OK;
+	}
+	(void)pos_of(&c->g, c->step, start, &spos);
+	(void)pos_of(&c->g, c->step, last, &lpos);
+	/* relaxed: see struct numseq__claims. */
+	atomic_store_explicit(&c->floor, spos, memory_order_relaxed);
+	atomic_store_explicit(&c->cycle, cycle, memory_order_relaxed);
+	if (restart && c->g.policy == NUMSEQ_CLAIMS_CYCLIC) {
+		cur = atomic_load_explicit(&c->cursor, memory_order_relaxed);
+		atomic_store_explicit(&c->cursor, cur / cap * cap + lpos + (called ? 1u : 0u),
+		                      memory_order_relaxed);
+		atomic_store_explicit(&c->lastword, (lpos << 1) | (called ? 1u : 0u),
+		                      memory_order_relaxed);
+	}
+	return NUMSEQ_OK;
+}
+
+bool numseq__claims_read(struct numseq__claims *c, int64_t *last, bool *called)
+{
+	uint64_t w;
+	if (c->g.policy == NUMSEQ_CLAIMS_SEQUENCE)
+		return false;
+	w = atomic_load_explicit(&c->lastword, memory_order_relaxed);
+	*last = num_of(c, w >> 1);
+	*called = (w & 1u) != 0;
+	return true;
+}
+
+void numseq__claims_options(const struct numseq__claims *c, numseq_options_t *out)
+{
+	out->claims = c->g.policy;
+	out->claims_flags = c->g.flags;
+}
+
+/* ---------------------------------------------------------- public API */
+
+int numseq_claim(numseq_t *s, int64_t v, numseq_error_t *err)
+{
+	int rc = NUMSEQ_OK;
+	uint64_t pos = 0;
+	struct numseq__claims *c = numseq__claims_of(s, "claim", &rc, err);
+	if (c == NULL)
+		return rc;
+	rc = pos_or_fail(c, "claim", v, &pos, err);
+	if (rc != NUMSEQ_OK)
+		return rc;
+	rc = numseq__cmap_set(&c->map, pos);
+	if (rc == 1)
+		return NUMSEQ_OK;
+	return rc == 0 ? claimed_fail(c, v, err) : nomem_fail(err);
+}
+
+int numseq_release(numseq_t *s, int64_t v, numseq_error_t *err)
+{
+	int rc = NUMSEQ_OK;
+	uint64_t pos = 0;
+	struct numseq__claims *c = numseq__claims_of(s, "release", &rc, err);
+	if (c == NULL)
+		return rc;
+	rc = pos_or_fail(c, "release", v, &pos, err);
+	if (rc != NUMSEQ_OK)
+		return rc;
+	if (numseq__cmap_clear(&c->map, pos) == 1)
+		return NUMSEQ_OK;
+	return numseq__fail(err, NUMSEQ_ENOTCLAIMED, NUMSEQ__SQLSTATE_STATE,
+	                    "release: value %lld of sequence \"%s\" is not claimed", (long long)v,
+	                    c->g.name);
+}
+
+int numseq_is_claimed(numseq_t *s, int64_t v, bool *out, numseq_error_t *err)
+{
+	int rc = NUMSEQ_OK;
+	uint64_t pos = 0;
+	struct numseq__claims *c = numseq__claims_of(s, "is_claimed", &rc, err);
+	if (c == NULL)
+		return rc;
+	if (out == NULL)
+		return numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG,
+		                    "is_claimed: output pointer is NULL");
+	rc = pos_or_fail(c, "is_claimed", v, &pos, err);
+	if (rc != NUMSEQ_OK)
+		return rc;
+	*out = numseq__cmap_test(&c->map, pos);
+	return NUMSEQ_OK;
+}
+
+int numseq_claim_stats(numseq_t *s, numseq_claim_stats_t *out)
+{
+	int rc = NUMSEQ_OK;
+	uint64_t claims = 0, releases = 0, first = 0, last = 0;
+	struct numseq__claims *c = numseq__claims_of(s, "claim_stats", &rc, NULL);
+	if (c == NULL)
+		return rc;
+	if (out == NULL)
+		return NUMSEQ_EINVAL;
+	memset(out, 0, sizeof *out);
+	out->policy = c->g.policy;
+	out->capacity = c->g.capacity;
+	numseq__cmap_counts(&c->map, &claims, &releases);
+	out->issued = claims;
+	out->released = releases;
+	/* The two totals are read one after the other: under concurrency a
+	 * release may be counted whose claim is not; never report that as a
+	 * wrapped-around count. */
+	out->claimed = claims >= releases ? claims - releases : 0;
+	out->skipped = atomic_load_explicit(&c->skipped, memory_order_relaxed);
+	out->wraps = c->g.policy == NUMSEQ_CLAIMS_CYCLIC
+	                     ? atomic_load_explicit(&c->cursor, memory_order_relaxed) /
+	                               c->g.capacity
+	                     : atomic_load_explicit(&c->lf_wraps, memory_order_relaxed);
+	if (numseq__cmap_find_set(&c->map, 0, &first) == 1 &&
+	    numseq__cmap_last_set(&c->map, &last) == 1) {
+		/* Position order is the sequence's order: for a descending
+		 * sequence the first position is the highest number. */
+		out->has_claimed = true;
+		out->min_claimed = c->g.inc > 0 ? num_of(c, first) : num_of(c, last);
+		out->max_claimed = c->g.inc > 0 ? num_of(c, last) : num_of(c, first);
+	}
+	if (numseq__cmap_find_clear(&c->map, 0, &first) == 1) {
+		out->has_free = true;
+		out->first_free = num_of(c, first);
+	}
+	out->bytes = numseq__cmap_bytes(&c->map) + sizeof *c;
+	return NUMSEQ_OK;
+}
+
+int numseq_claimed_next(numseq_t *s, uint64_t *cursor, int64_t *out)
+{
+	int rc = NUMSEQ_OK;
+	uint64_t pos = 0;
+	struct numseq__claims *c = numseq__claims_of(s, "claimed_next", &rc, NULL);
+	if (c == NULL)
+		return rc;
+	if (cursor == NULL || out == NULL)
+		return NUMSEQ_EINVAL;
+	if (*cursor >= c->g.capacity || numseq__cmap_find_set(&c->map, *cursor, &pos) != 1) {
+		*cursor = c->g.capacity;
+		return NUMSEQ_ENOTFOUND;
+	}
+	*out = num_of(c, pos);
+	*cursor = pos + 1;
+	return NUMSEQ_OK;
+}
