@@ -28,9 +28,10 @@
  * fix-up protocol on the parent bit (see claimmap.c), which guarantees
  * that once the bitmap is quiescent every summary bit is exact.  A stale
  * summary bit can only make a search look in a word that has nothing for
- * it (it then continues) or skip a word whose state changed during the
- * search (a race with a concurrent release, which is then simply ordered
- * after the search).
+ * it (it then continues and repairs the bit) or skip a word whose state
+ * changed during the search: a position released while the search runs,
+ * or while a fix-up of an earlier change of the same word is still
+ * running (design.md 12.5 says exactly when).
  *
  * All functions are thread-safe and lock-free (no lock, no system call
  * except the allocation of a page on first touch).
@@ -43,10 +44,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define NUMSEQ__CMAP_PAGE_WORDS 512u   /* 4 KiB pages */
-#define NUMSEQ__CMAP_MAX_LEVELS 8u     /* 64^8 = 2^48 positions */
+#define NUMSEQ__CMAP_PAGE_WORDS 512u /* 4 KiB pages */
+#define NUMSEQ__CMAP_MAX_LEVELS 8u   /* 64^8 = 2^48 positions */
 #define NUMSEQ__CMAP_MAX_BITS (UINT64_C(1) << 36)
-#define NUMSEQ__CMAP_STRIPES 16u       /* counter stripes, one line each */
+#define NUMSEQ__CMAP_STRIPES 16u /* counter stripes, one line each */
 
 /* One level's word array (paged). */
 struct numseq__cmap_level {
@@ -59,13 +60,14 @@ struct numseq__cmap_level {
 /* Counters, striped to keep the claim path off a shared line: each thread
  * adds to its own stripe (chosen once per thread), readers sum. */
 struct numseq__cmap_stripe {
-	alignas(64) _Atomic uint64_t claims;   /* successful set()s ever */
-	_Atomic uint64_t releases;             /* successful clear()s ever */
+	alignas(64) _Atomic uint64_t claims; /* successful set()s ever */
+	_Atomic uint64_t releases;           /* successful clear()s ever */
 };
 
 struct numseq__cmap {
-	uint64_t nbits;   /* positions */
-	unsigned nlevels; /* 1 + number of summary levels; level nlevels-1 has 1 word */
+	uint64_t nbits;         /* positions */
+	unsigned nlevels;       /* 1 + number of summary levels; level nlevels-1 has 1 word */
+	_Atomic uint64_t bytes; /* numseq__cmap_bytes (relaxed; changes on page installs) */
 	/* lv[0]: leaves; full[k], any[k] for k >= 1: the summaries (full[0]
 	 * and any[0] are unused). */
 	struct numseq__cmap_level lv0;
@@ -85,26 +87,33 @@ int numseq__cmap_init(struct numseq__cmap *m, uint64_t nbits);
 void numseq__cmap_free(struct numseq__cmap *m);
 
 /* Claims position i (< nbits): 1 if this call set it, 0 if it was already
- * set, NUMSEQ_ENOMEM if its page could not be allocated (nothing changed).
+ * set, NUMSEQ_ENOMEM if its page could not be allocated (no bit changed;
+ * pages of the upper levels allocated before the failure stay, all zero),
+ * NUMSEQ_EINVAL if i >= nbits (a caller's bug: asserted in debug builds).
  * The winning fetch_or is seq_cst (the claim's linearization point). */
 int numseq__cmap_set(struct numseq__cmap *m, uint64_t i);
 
 /* Releases position i: 1 if this call cleared it, 0 if it was not set
- * (a double release: nothing changed).  Never allocates. */
+ * (a double release: nothing changed), 0 for i >= nbits (asserted in
+ * debug builds).  Never allocates.  The winning fetch_and is seq_cst. */
 int numseq__cmap_clear(struct numseq__cmap *m, uint64_t i);
 
-/* Whether position i is set (one acquire load). */
+/* Whether position i is set (acquire loads of the page and the word;
+ * false for i >= nbits, asserted in debug builds). */
 bool numseq__cmap_test(struct numseq__cmap *m, uint64_t i);
 
 /* Finds the first clear position p with from <= p < nbits, sets it and
  * stores it in *out: 1 on success, 0 when every position in [from, nbits)
  * was observed set, NUMSEQ_ENOMEM when a page could not be allocated.
  * Guided by the FULL summaries: O(log64 nbits) loads plus retries when
- * another thread takes the position first.  Guarantee: with no concurrent
- * clear(), the positions set by take_first(0) calls are always a prefix
- * 0..k-1 of the positions not set by other means (exactly "lowest free").
- * With concurrent clears a position freed during the search may be missed
- * (the clear is then ordered after the search). */
+ * another thread takes the position first.  Guarantee: while no clear()
+ * runs (none since the map was last quiescent), a position p returned by
+ * take_first(from) has every position in [from, p) set, so the positions
+ * set by take_first(0) calls are always a prefix 0..k-1 of the positions
+ * not set by other means (exactly "lowest free").  With clears, a freed
+ * position may be missed (and 0 returned although it is free) by a search
+ * that overlaps its clear() or an unfinished set/take_first/clear of the
+ * same leaf word (design.md 12.5); once quiescent, nothing is missed. */
 int numseq__cmap_take_first(struct numseq__cmap *m, uint64_t from, uint64_t *out);
 
 /* Searches without setting: the first clear (find_clear) or set
@@ -123,5 +132,16 @@ void numseq__cmap_counts(struct numseq__cmap *m, uint64_t *claims, uint64_t *rel
 
 /* Bytes currently allocated for the map: directories plus pages. */
 uint64_t numseq__cmap_bytes(struct numseq__cmap *m);
+
+/* For tests only: verifies a quiescent map (no call may run): no padding
+ * bit is set, no page exists below a missing parent page, and every FULL
+ * and ANY bit of every allocated page agrees with its child word.  Returns
+ * 0, or the first problem as (level << 4) | NUMSEQ__CMAP_BAD_*.  Cost:
+ * 64 child words per parent-page word; O(allocated pages * 32768). */
+#define NUMSEQ__CMAP_BAD_PADDING 1 /* a bit past the level's end is set */
+#define NUMSEQ__CMAP_BAD_PAGES 2   /* a page whose parent page is missing */
+#define NUMSEQ__CMAP_BAD_FULL 3    /* a FULL bit disagrees with its child */
+#define NUMSEQ__CMAP_BAD_ANY 4     /* an ANY bit disagrees with its child */
+int numseq__cmap_check(struct numseq__cmap *m);
 
 #endif
