@@ -33,8 +33,9 @@ struct numseq__claims {
 	_Atomic uint64_t floor; /* LOWEST_FREE: position of START */
 	_Atomic bool cycle;     /* LOWEST_FREE: wrap to the range's start */
 
-	/* CYCLIC: lap * capacity + position of the next candidate.  Only
-	 * grows, except that setval / RESTART set it (keeping the lap).
+	/* CYCLIC: lap * (capacity + 1) + position of the next candidate, 0 ..
+	 * capacity (capacity: at the end, the next call wraps).  Only grows,
+	 * except that setval / RESTART set it (keeping the lap: the wraps).
 	 * lastword: (position << 1) | is_called of the last number handed out
 	 * or set, for read(); LOWEST_FREE uses it too. */
 	alignas(64) _Atomic uint64_t cursor;
@@ -295,8 +296,8 @@ static int nextval_cyclic(struct numseq__claims *c, struct numseq__sess_ent *se,
 	uint64_t cap = c->g.capacity, pos = 0, next, cur;
 	/* relaxed: the cursor is a hint; ownership is the bitmap's. */
 	uint64_t start = atomic_load_explicit(&c->cursor, memory_order_relaxed);
-	uint64_t lap = start / cap;
-	int rc = numseq__cmap_take_first(&c->map, start % cap, &pos);
+	uint64_t lap = start / (cap + 1), from = start % (cap + 1);
+	int rc = from < cap ? numseq__cmap_take_first(&c->map, from, &pos) : 0;
 	if (rc == 0) {
 		rc = numseq__cmap_take_first(&c->map, 0, &pos);
 		lap++;
@@ -305,7 +306,7 @@ static int nextval_cyclic(struct numseq__claims *c, struct numseq__sess_ent *se,
 		return nomem_fail(err);
 	if (rc == 0)
 		return full_fail(c, err);
-	next = lap * cap + pos + 1;
+	next = lap * (cap + 1) + pos + 1;
 	cur = start;
 	while (cur < next &&
 	       !atomic_compare_exchange_weak_explicit(&c->cursor, &cur, next, memory_order_relaxed,
@@ -343,7 +344,7 @@ int numseq__claims_setval(struct numseq__claims *c, int64_t v, bool is_called, n
 		return rc;
 	/* CYCLIC: the cursor moves, keeping its lap count (the wraps). */
 	cur = atomic_load_explicit(&c->cursor, memory_order_relaxed);
-	atomic_store_explicit(&c->cursor, cur / cap * cap + pos + (is_called ? 1u : 0u),
+	atomic_store_explicit(&c->cursor, cur / (cap + 1) * (cap + 1) + pos + (is_called ? 1u : 0u),
 	                      memory_order_relaxed);
 	atomic_store_explicit(&c->lastword, (pos << 1) | (is_called ? 1u : 0u),
 	                      memory_order_relaxed);
@@ -387,7 +388,8 @@ int numseq__claims_alter(struct numseq__claims *c, bool apply, bool restart, int
 	atomic_store_explicit(&c->cycle, cycle, memory_order_relaxed);
 	if (restart && c->g.policy == NUMSEQ_CLAIMS_CYCLIC) {
 		cur = atomic_load_explicit(&c->cursor, memory_order_relaxed);
-		atomic_store_explicit(&c->cursor, cur / cap * cap + lpos + (called ? 1u : 0u),
+		atomic_store_explicit(&c->cursor,
+		                      cur / (cap + 1) * (cap + 1) + lpos + (called ? 1u : 0u),
 		                      memory_order_relaxed);
 		atomic_store_explicit(&c->lastword, (lpos << 1) | (called ? 1u : 0u),
 		                      memory_order_relaxed);
@@ -486,7 +488,7 @@ int numseq_claim_stats(numseq_t *s, numseq_claim_stats_t *out)
 	out->skipped = atomic_load_explicit(&c->skipped, memory_order_relaxed);
 	out->wraps = c->g.policy == NUMSEQ_CLAIMS_CYCLIC
 	                     ? atomic_load_explicit(&c->cursor, memory_order_relaxed) /
-	                               c->g.capacity
+	                               (c->g.capacity + 1)
 	                     : atomic_load_explicit(&c->lf_wraps, memory_order_relaxed);
 	if (numseq__cmap_find_set(&c->map, 0, &first) == 1 &&
 	    numseq__cmap_last_set(&c->map, &last) == 1) {
