@@ -112,7 +112,19 @@ enum {
 	NUMSEQ_EPOLICY = -30822,     /* not available under this claims policy */
 	NUMSEQ_ECLAIMSRANGE = -30823, /* range too large for a bitmap */
 	NUMSEQ_ENOTFOUND = -30824,   /* iteration: no further claimed number */
-	NUMSEQ_ELAST = -30824
+	/* persistence journal (docs/journal-format.md) */
+	NUMSEQ_ENOTJOURNAL = -30825,  /* the file is not a numseq journal (bad magic) */
+	NUMSEQ_EVERSION = -30826,     /* journal format version or features not supported */
+	NUMSEQ_EFINGERPRINT = -30827, /* journal was written with other sequence options */
+	NUMSEQ_ECORRUPT = -30828,     /* journal damaged (acknowledged records): see repair */
+	NUMSEQ_ELOCKED = -30829,      /* journal in use by another handle or process */
+	NUMSEQ_EIO = -30830,          /* I/O error on the journal (fail-stop; errno kept) */
+	NUMSEQ_ENOSPC = -30831,       /* no space for the journal (ENOSPC, EDQUOT, EFBIG) */
+	NUMSEQ_EFAILED = -30832,      /* earlier journal I/O failure: reopen to continue */
+	NUMSEQ_ESYMLINK = -30833,     /* journal path is a symbolic link */
+	NUMSEQ_EBADFILE = -30834,     /* journal is not a regular file with one link */
+	NUMSEQ_EFORK = -30835,        /* journal handle used in a forked child */
+	NUMSEQ_ELAST = -30835
 };
 
 #define NUMSEQ_MSG_MAX 256

@@ -53,6 +53,19 @@ const char *numseq_strerror(int code)
 	case NUMSEQ_EPOLICY: return "not available under the sequence's claims policy";
 	case NUMSEQ_ECLAIMSRANGE: return "the range is too large for a claimed-number bitmap";
 	case NUMSEQ_ENOTFOUND: return "no further claimed number";
+	case NUMSEQ_ENOTJOURNAL: return "not a numseq journal (bad magic)";
+	case NUMSEQ_EVERSION: return "journal format version or features not supported";
+	case NUMSEQ_EFINGERPRINT: return "journal was written with other sequence options";
+	case NUMSEQ_ECORRUPT:
+		return "journal is corrupt: acknowledged records are damaged (see numseq check / repair)";
+	case NUMSEQ_ELOCKED: return "journal is locked by another handle or process";
+	case NUMSEQ_EIO: return "I/O error on the journal (fail-stop)";
+	case NUMSEQ_ENOSPC: return "no space left for the journal";
+	case NUMSEQ_EFAILED:
+		return "an earlier journal I/O failure: no durable work until the sequence is reopened";
+	case NUMSEQ_ESYMLINK: return "journal path is a symbolic link";
+	case NUMSEQ_EBADFILE: return "journal is not a regular file with a single link";
+	case NUMSEQ_EFORK: return "journal handle used in a forked child process";
 	default:
 		if (code > 0)
 			return "system error (errno value)";
