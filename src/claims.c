@@ -47,6 +47,11 @@ struct numseq__claims {
 	struct numseq__cmap map;
 };
 
+numseq_claims_t numseq__claims_policy(const struct numseq__claims *c)
+{
+	return c->g.policy;
+}
+
 /* ------------------------------------------------------------ geometry */
 
 static inline int64_t u2i(uint64_t u)
@@ -66,6 +71,10 @@ static int pos_of(const struct numseq__claims_geom *g, uint64_t step, int64_t v,
 	if (v < g->min || v > g->max)
 		return NUMSEQ_ERANGE;
 	d = g->inc > 0 ? (uint64_t)v - (uint64_t)g->min : (uint64_t)g->max - (uint64_t)v;
+	if (step == 1) { /* the common case, without a 64-bit division */
+		*pos = d;
+		return NUMSEQ_OK;
+	}
 	if (d % step != 0)
 		return NUMSEQ_EGRID;
 	*pos = d / step;
@@ -226,15 +235,15 @@ static int claimed_fail(const struct numseq__claims *c, int64_t v, numseq_error_
 }
 
 /* SEQUENCE: the core counter's next value, marked; a value already
- * claimed is stepped over (or, with F_CONFLICT, consumed and reported). */
-static int nextval_sequence(numseq_t *s, struct numseq__claims *c, struct numseq__sess_ent *se,
-                            int64_t *out, numseq_error_t *err)
+ * claimed is stepped over (or, with F_CONFLICT, consumed and reported).
+ * v: the value the caller already drew (sequence.c's fast path). */
+int numseq__claims_mark(numseq_t *s, struct numseq__claims *c, struct numseq__sess_ent *se,
+                        int64_t v, int64_t *out, numseq_error_t *err)
 {
 	uint64_t tries = 0, pos = 0;
 	for (;;) {
-		int64_t v;
-		int rc = numseq__draw(s, se, &v, err);
-		if (rc != NUMSEQ_OK)
+		int rc;
+		if (tries > 0 && (rc = numseq__draw(s, se, &v, err)) != NUMSEQ_OK)
 			return rc;
 		/* Every value the counter can produce is on the grid: START,
 		 * RESTART and setval values are checked, CYCLE wraps to the
@@ -259,6 +268,14 @@ static int nextval_sequence(numseq_t *s, struct numseq__claims *c, struct numseq
 		if (++tries > c->g.capacity)
 			return full_fail(c, err);
 	}
+}
+
+static int nextval_sequence(numseq_t *s, struct numseq__claims *c, struct numseq__sess_ent *se,
+                            int64_t *out, numseq_error_t *err)
+{
+	int64_t v;
+	int rc = numseq__draw(s, se, &v, err);
+	return rc != NUMSEQ_OK ? rc : numseq__claims_mark(s, c, se, v, out, err);
 }
 
 static int nextval_lowest(struct numseq__claims *c, struct numseq__sess_ent *se, int64_t *out,

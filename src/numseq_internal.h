@@ -130,6 +130,13 @@ void numseq__claims_destroy(struct numseq__claims *c);
 int numseq__claims_nextval(numseq_t *s, struct numseq__claims *c, struct numseq__sess_ent *se,
                            int64_t *out, numseq_error_t *err);
 
+/* SEQUENCE: marks v, a value just drawn from the counter for se's thread,
+ * and serves it (*out); when v is claimed already, draws again (or
+ * reports NUMSEQ_ECLAIMED with NUMSEQ_CLAIMS_F_CONFLICT). */
+int numseq__claims_mark(numseq_t *s, struct numseq__claims *c, struct numseq__sess_ent *se,
+                        int64_t v, int64_t *out, numseq_error_t *err);
+numseq_claims_t numseq__claims_policy(const struct numseq__claims *c);
+
 /* Writer hooks, called by sequence.c with the writer mutex held.
  * setval: 1 = "handled here" (LOWEST_FREE / CYCLIC: the core counter is not
  * used), 0 = go on with the core setval (SEQUENCE), or an error. */

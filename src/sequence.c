@@ -148,6 +148,7 @@ struct numseq {
 
 	pthread_mutex_t wlock;     /* serializes writers, never nextval */
 	struct numseq__claims *cl; /* the claimed-number bitmap, or NULL */
+	numseq_claims_t cl_policy; /* its policy (NONE without) */
 
 	alignas(64) struct slot slots[NSLOT];
 
@@ -657,6 +658,7 @@ int numseq_create(numseq_t **out, const numseq_options_t *o, numseq_error_t *err
 		}
 	}
 	s->rebase_at = REBASE_DEFAULT;
+	s->cl_policy = cg.policy;
 	s->magic = s->cl != NULL ? NUMSEQ_MAGIC_CLAIMS : NUMSEQ_MAGIC;
 
 	epoch_init(&e, last, called, &p);
@@ -1293,11 +1295,26 @@ static __attribute__((noinline)) int nextval_full(struct numseq *s, struct numse
  * thread used last (its session entry is found or added here, before any
  * draw, so an allocation failure never loses a number), cached values.
  */
+static inline __attribute__((always_inline)) int
+draw_hot(struct numseq *s, struct numseq__sess_ent *se, int64_t *out, numseq_error_t *err);
+
 static __attribute__((noinline)) int nextval_cold(numseq_t *s, int64_t *out, numseq_error_t *err)
 {
 	struct numseq__sess *ss;
 	struct numseq__sess_ent *se;
 
+	/* A sequence with a bitmap, used last by this thread: no lookup. */
+	if (s != NULL && s->magic == NUMSEQ_MAGIC_CLAIMS && out != NULL &&
+	    numseq__tls.last_id == s->id) {
+		int64_t v;
+		int rc;
+		if (s->cl_policy != NUMSEQ_CLAIMS_SEQUENCE)
+			return numseq__claims_nextval(s, s->cl, numseq__tls.last, out, err);
+		rc = draw_hot(s, numseq__tls.last, &v, err);
+		return rc != NUMSEQ_OK
+		               ? rc
+		               : numseq__claims_mark(s, s->cl, numseq__tls.last, v, out, err);
+	}
 	if (!handle_ok(s) || out == NULL || (ss = numseq__sess_get()) == NULL)
 		return nextval_args(s, out, err);
 	se = numseq__tls.last;
@@ -1309,16 +1326,6 @@ static __attribute__((noinline)) int nextval_cold(numseq_t *s, int64_t *out, num
 	if (s->cl != NULL)
 		return numseq__claims_nextval(s, s->cl, se, out, err);
 	return numseq__draw(s, se, out, err);
-}
-
-int numseq__draw(numseq_t *s, struct numseq__sess_ent *se, int64_t *out, numseq_error_t *err)
-{
-	if (se->left > 0 && cache_take(s, se, out)) {
-		if (numseq__tls.last != se)
-			numseq__set_last(se);
-		return NUMSEQ_OK;
-	}
-	return nextval_full(s, se, out, err);
 }
 
 struct numseq__claims *numseq__claims_of(numseq_t *s, const char *fn, int *rc, numseq_error_t *err)
@@ -1368,20 +1375,11 @@ static __attribute__((noinline)) int nextval_straddle(struct numseq *s, struct n
  * checks of mgen, draws, and serves first + t*inc; everything else is out
  * of line (nextval_cold before the draw, nextval_straddle after it).
  */
-int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
+static inline __attribute__((always_inline)) int
+draw_hot(struct numseq *s, struct numseq__sess_ent *se, int64_t *out, numseq_error_t *err)
 {
-	/* The entry of the sequence this thread's last nextval touched: if it
-	 * is s's (compared by id, kept beside it in TLS, so no pointer chase
-	 * before the draw), no table lookup and no allocation is needed. */
-	struct numseq__sess_ent *se = numseq__tls.last;
 	uint64_t g, w, t, fast, n1;
 	int64_t first, inc, v;
-
-	/* A sequence with a bitmap has another magic: it takes nextval_cold. */
-	if (__builtin_expect(s == NULL || s->magic != NUMSEQ_MAGIC || out == NULL ||
-	                             numseq__tls.last_id != s->id,
-	                     0))
-		return nextval_cold(s, out, err);
 
 	/* Snapshot the mirror: gen, fields, gen (acquire: pairs with
 	 * mirror_show's release stores). */
@@ -1398,7 +1396,7 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 		 * CACHE 1 left is 0, or stale from an earlier CACHE and invalid
 		 * by cache_gen. */
 		if (se->left > 0 && cache_take(s, se, out))
-			return NUMSEQ_OK;             /* numseq__tls.last is se already */
+			return NUMSEQ_OK;             /* numseq__tls.last is se (callers) */
 		return nextval_full(s, se, out, err); /* CYCLE, CACHE, limit, or a writer */
 	}
 
@@ -1420,10 +1418,33 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 		/* clang-format on */
 		return nextval_straddle(s, se, g, w, first, inc, n1, out, err);
 	v = u2i((uint64_t)first + t * (uint64_t)inc);
-	se->currval = v; /* numseq__tls.last is se already */
+	se->currval = v; /* numseq__tls.last is se (callers) */
 	se->has_currval = true;
 	*out = v;
 	return NUMSEQ_OK;
+}
+
+int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
+{
+	/* The entry of the sequence this thread's last nextval touched: if it
+	 * is s's (compared by id, kept beside it in TLS, so no pointer chase
+	 * before the draw), no table lookup and no allocation is needed.  A
+	 * sequence with a bitmap has another magic and takes nextval_cold. */
+	if (__builtin_expect(s == NULL || s->magic != NUMSEQ_MAGIC || out == NULL ||
+	                             numseq__tls.last_id != s->id,
+	                     0))
+		return nextval_cold(s, out, err);
+	return draw_hot(s, numseq__tls.last, out, err);
+}
+
+/* For the SEQUENCE claims policy: the same draw as numseq_nextval's. */
+int numseq__draw(numseq_t *s, struct numseq__sess_ent *se, int64_t *out, numseq_error_t *err)
+{
+	int rc = draw_hot(s, se, out, err);
+	/* lastval moves on success only, as in PostgreSQL. */
+	if (rc == NUMSEQ_OK && numseq__tls.last != se)
+		numseq__set_last(se);
+	return rc;
 }
 
 int numseq_nextval_n(numseq_t *s, uint64_t k, numseq_block_t *out, numseq_error_t *err)
