@@ -72,12 +72,17 @@ static inline uint64_t page_words(const struct numseq__cmap_level *l)
 	return l->nwords < NUMSEQ__CMAP_PAGE_WORDS ? l->nwords : NUMSEQ__CMAP_PAGE_WORDS;
 }
 
-/* The page holding word w, or NULL (the page reads as all zero).  acquire:
- * pairs with the installing CAS in page_get, so the page's zeroed contents
- * and (top-down installation) every ancestor page are visible. */
+/* The page holding word w, or NULL (the page reads as all zero).
+ * seq_cst: acquire pairs with the installing CAS in page_get, so the
+ * page's zeroed contents and (top-down installation) every ancestor page
+ * are visible; seq_cst because a thread that goes on to an RMW of a word
+ * of the page (set, clear, take_first) must have the install before that
+ * RMW in the total order S, also under the C++20/C23 rule that S follows
+ * "strongly happens before" (design.md 12.4).  On x86 it is the same
+ * plain load as acquire, on arm64 LDAR. */
 static inline _Atomic uint64_t *page_peek(const struct numseq__cmap_level *l, uint64_t w)
 {
-	return atomic_load_explicit(&l->dir[w >> PAGE_SHIFT], memory_order_acquire);
+	return atomic_load_explicit(&l->dir[w >> PAGE_SHIFT], memory_order_seq_cst);
 }
 
 /* Word w of level l in a search (a hint; the page may be NULL).  acquire:
@@ -94,7 +99,7 @@ static inline uint64_t word_peek(const struct numseq__cmap_level *l, uint64_t w)
 static _Atomic uint64_t *page_get(struct numseq__cmap *m, struct numseq__cmap_level *l, uint64_t w)
 {
 	_Atomic(_Atomic uint64_t *) *slot = &l->dir[w >> PAGE_SHIFT];
-	_Atomic uint64_t *pg = atomic_load_explicit(slot, memory_order_acquire); /* as page_peek */
+	_Atomic uint64_t *pg = atomic_load_explicit(slot, memory_order_seq_cst); /* as page_peek */
 	if (pg != NULL)
 		return pg;
 	size_t words = (size_t)page_words(l);
@@ -102,10 +107,9 @@ static _Atomic uint64_t *page_get(struct numseq__cmap *m, struct numseq__cmap_le
 	if (fresh == NULL)
 		return NULL;
 	/* seq_cst: release publishes the zeroed page (and the ancestor pages
-	 * this thread installed or saw) to page_peek's acquire; acquire on
-	 * failure makes the winner's page ours.  seq_cst rather than acq_rel
-	 * because fix() loads page pointers with seq_cst and its argument
-	 * (design.md 12.4) places this install in the single total order. */
+	 * this thread installed or saw) to page_peek; acquire on failure
+	 * makes the winner's page ours.  seq_cst rather than acq_rel because
+	 * the argument of design.md 12.4 places the install in S. */
 	if (atomic_compare_exchange_strong_explicit(slot, &pg, fresh, memory_order_seq_cst,
 	                                            memory_order_seq_cst)) {
 		/* relaxed: a statistic, no ordering with anything */

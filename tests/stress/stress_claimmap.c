@@ -403,7 +403,7 @@ static void test_churn(void **state)
 		stress_gate_t gate;
 		struct worker ws[MAX_THREADS];
 		int nt = (int)stress_rng_range(&r, 2, MAX_THREADS);
-		uint64_t ops = stress_n(rounds[ri].stalls ? 2000000 : 8000000, 20000);
+		uint64_t ops = stress_n(rounds[ri].stalls ? 4000000 : 16000000, 20000);
 		shared_init(&sh, rounds[ri].n, rounds[ri].guard, &gate, cs);
 		memset(ws, 0, sizeof ws);
 		for (int t = 0; t < nt; t++) {
@@ -660,7 +660,7 @@ static void test_prefix(void **state)
 	const uint64_t cs = stress_case_seed("prefix");
 	stress_rng_t r;
 	stress_rng_init(&r, cs);
-	uint64_t rounds = stress_n(12, 3);
+	uint64_t rounds = stress_n(60, 6);
 	for (uint64_t i = 0; i < rounds; i++) {
 		uint64_t n = stress_rng_range(&r, 1, stress_n(1000000, 5000));
 		if (i % 3 == 0)
