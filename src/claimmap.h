@@ -30,7 +30,7 @@
  * summary bit can only make a search look in a word that has nothing for
  * it (it then continues and repairs the bit) or skip a word whose state
  * changed during the search: a position released while the search runs,
- * or while a fix-up of an earlier change of the same word is still
+ * or while a fix-up of an earlier change in the same subtree is still
  * running (design.md 12.5 says exactly when).
  *
  * All functions are thread-safe and lock-free (no lock, no system call
@@ -112,8 +112,9 @@ bool numseq__cmap_test(struct numseq__cmap *m, uint64_t i);
  * set by take_first(0) calls are always a prefix 0..k-1 of the positions
  * not set by other means (exactly "lowest free").  With clears, a freed
  * position may be missed (and 0 returned although it is free) by a search
- * that overlaps its clear() or an unfinished set/take_first/clear of the
- * same leaf word (design.md 12.5); once quiescent, nothing is missed. */
+ * that overlaps its clear() or an unfinished set/take_first/clear of a
+ * position under the same summary bit, i.e. within 64^k positions of it
+ * (design.md 12.5); once quiescent, nothing is missed. */
 int numseq__cmap_take_first(struct numseq__cmap *m, uint64_t from, uint64_t *out);
 
 /* Searches without setting: the first clear (find_clear) or set
