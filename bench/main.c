@@ -11,12 +11,16 @@
 
 extern const bench_group_t bench_group_numseq;
 extern const bench_group_t bench_group_baselines;
+extern const bench_group_t bench_group_claims;           /* claims_rows.c */
+extern const bench_group_t bench_group_claims_baselines; /* claims_baselines.c */
 extern const bench_group_t bench_group_selftest;
 
 /* Rows, in table order: add a group here when a new file adds rows. */
 static const bench_group_t *const groups[] = {
 	&bench_group_numseq,
 	&bench_group_baselines,
+	&bench_group_claims,
+	&bench_group_claims_baselines,
 	NULL,
 };
 
@@ -78,6 +82,63 @@ static const bench_target_t targets[] = {
          .den_threads = 2,
          .metric = BENCH_MOPS_RATIO_MIN,
          .bound = 5.0,
+         .informational = true},
+	/* The claimed-number bitmap (claims_rows.c, claims_baselines.c).  Its
+	 * third target, LOWEST_FREE and CYCLIC nextval+release within 100 ns at
+	 * N = 10^9 on one thread, is absolute: docs/benchmarks.md judges it. */
+	{.what = "claims: SEQUENCE nextval with a bitmap within 2x of nextval without "
+                 "(N = 10^9, NO CYCLE)",
+         .num = "cl-seq-1e9",
+         .num_threads = 1,
+         .den = "cl-plain-1e9",
+         .den_threads = 1,
+         .metric = BENCH_NS_RATIO_MAX,
+         .bound = 2.0},
+	{.what = "claims: the same with CYCLE, which the SEQUENCE pair rows need",
+         .num = "cl-seq-cyc-1e9",
+         .num_threads = 1,
+         .den = "cl-plain-cyc-1e9",
+         .den_threads = 1,
+         .metric = BENCH_NS_RATIO_MAX,
+         .bound = 2.0,
+         .informational = true},
+	{.what = "claims: LOWEST_FREE nextval+release >= 10x faster than the mutex+scan bitmap "
+                 "(N = 10^6)",
+         .num = "cl-lowest-1e6",
+         .num_threads = 1,
+         .den = "cl-mtx-alloc-1e6",
+         .den_threads = 1,
+         .metric = BENCH_NS_RATIO_MAX,
+         .bound = 0.1},
+	{.what = "claims: the same, 2 threads, throughput",
+         .num = "cl-lowest-1e6",
+         .num_threads = 2,
+         .den = "cl-mtx-alloc-1e6",
+         .den_threads = 2,
+         .metric = BENCH_MOPS_RATIO_MIN,
+         .bound = 10.0},
+	{.what = "claims: CYCLIC nextval+release >= 10x faster than the mutex+scan bitmap "
+                 "(N = 10^6)",
+         .num = "cl-cyclic-1e6",
+         .num_threads = 1,
+         .den = "cl-mtx-alloc-1e6",
+         .den_threads = 1,
+         .metric = BENCH_NS_RATIO_MAX,
+         .bound = 0.1},
+	{.what = "claims: the same, 2 threads, throughput",
+         .num = "cl-cyclic-1e6",
+         .num_threads = 2,
+         .den = "cl-mtx-alloc-1e6",
+         .den_threads = 2,
+         .metric = BENCH_MOPS_RATIO_MIN,
+         .bound = 10.0},
+	{.what = "claims: numseq claim+release against the mutex bitmap's (no scan; N = 10^6)",
+         .num = "cl-claim-1e6",
+         .num_threads = 1,
+         .den = "cl-mtx-claim-1e6",
+         .den_threads = 1,
+         .metric = BENCH_NS_RATIO_MAX,
+         .bound = 1.0,
          .informational = true},
 };
 
