@@ -141,9 +141,9 @@ static _Atomic uint64_t *leaf_page(struct numseq__cmap *m, uint64_t w)
 
 /*
  * Makes the bit of child word w (level k-1) in its parent word (level k,
- * kind) agree with the child, then returns.  Run by every thread that
- * moved the child across the kind's boundary (empty<->non-empty for ANY,
- * full<->not full for FULL), and by a search that found the bit wrong.
+ * kind) agree with the child, then returns whether one of its successful
+ * CASes moved the parent word across its own boundary (empty<->non-empty
+ * for ANY, full<->not full for FULL).
  *
  * Every access here is seq_cst: the argument that the bit is exact at
  * quiescence (design.md 12.4) orders the child's last boundary-crossing
@@ -151,12 +151,14 @@ static _Atomic uint64_t *leaf_page(struct numseq__cmap *m, uint64_t w)
  * single total order S.  It runs about once per 64 claims, and on x86 and
  * arm64 a seq_cst load is the acquire load and a seq_cst CAS the CAS.
  */
-static void fix(struct numseq__cmap *m, int kind, unsigned k, uint64_t w)
+static bool fix_bit(struct numseq__cmap *m, int kind, unsigned k, uint64_t w)
 {
 	struct numseq__cmap_level *cl = level_of(m, kind, k - 1);
 	struct numseq__cmap_level *pl = level_of(m, kind, k);
 	const uint64_t cmask = valid_mask(cl, w);
 	const uint64_t pw = w >> 6, bit = BIT(w & 63u);
+	const uint64_t pmask = valid_mask(pl, pw);
+	bool crossed = false;
 
 	for (;;) {
 		/* seq_cst (both loads): see above; a NULL page is the word's
@@ -175,25 +177,38 @@ static void fix(struct numseq__cmap *m, int kind, unsigned k, uint64_t w)
 			/* A missing parent page reads as zero; a non-empty child
 			 * implies the parent page (top-down installation). */
 			assert(!want);
-			return;
+			return crossed;
 		}
 		_Atomic uint64_t *pp = &ppg[pw & PAGE_MASK];
 		uint64_t s = atomic_load_explicit(pp, memory_order_seq_cst); /* seq_cst: as above */
 		if (((s & bit) != 0) == want)
-			return;
+			return crossed;
 		uint64_t ns = s ^ bit;
 		/* seq_cst: as above; on failure the loop re-reads everything */
 		if (!atomic_compare_exchange_strong_explicit(pp, &s, ns, memory_order_seq_cst,
 		                                             memory_order_seq_cst))
 			continue;
-		if (k + 1 < m->nlevels) {
-			uint64_t pmask = valid_mask(pl, pw);
-			bool crossed = kind == KIND_FULL ? (s == pmask) != (ns == pmask)
-			                                 : (s == 0) != (ns == 0);
-			if (crossed)
-				fix(m, kind, k + 1, pw);
-		}
+		if (kind == KIND_FULL ? (s == pmask) != (ns == pmask) : (s == 0) != (ns == 0))
+			crossed = true;
 		/* and re-validate: the child may have moved since it was read */
+	}
+}
+
+/*
+ * The fix-up protocol from level k up: fix_bit at level k, and if it moved
+ * the parent word across its boundary, the parent's own bit one level up,
+ * and so on.  The next level is fixed after this level's loop has
+ * returned rather than in the middle of it: what the argument needs is
+ * that the thread whose CAS crossed runs the next level's loop after that
+ * CAS, and one loop after several crossing CASes covers them all (it reads
+ * the word after the last of them).  Iterative, so the depth is bounded
+ * by the level count without recursion.
+ */
+static void fix(struct numseq__cmap *m, int kind, unsigned k, uint64_t w)
+{
+	while (fix_bit(m, kind, k, w) && k + 1 < m->nlevels) {
+		k++;
+		w >>= 6;
 	}
 }
 
@@ -550,7 +565,8 @@ int numseq__cmap_check(struct numseq__cmap *m)
 			int base = (int)k << 4;
 			if (!padding_clear(pl))
 				return base | NUMSEQ__CMAP_BAD_PADDING;
-			const uint64_t per_page = NUMSEQ__CMAP_PAGE_WORDS * 64u; /* child words */
+			const uint64_t per_page = (uint64_t)NUMSEQ__CMAP_PAGE_WORDS *
+			                          64u; /* child words */
 			for (uint64_t pp = 0; pp < pl->npages; pp++) {
 				uint64_t w0 = pp * per_page;
 				uint64_t w1 = w0 + per_page < cl->nwords ? w0 + per_page
