@@ -596,13 +596,14 @@ static bool preclaim(target_t *t, stress_rng_t *rng, uint64_t span, unsigned pct
  *    is_claimed false not while certainly held.
  * The first two are what numseq.h promises ("with CACHE 1, every operation
  * is linearizable"; EFULL "when no unclaimed number is left").  The bitmap
- * promises less (src/claimmap.h, take_first): a search may miss a free
- * position while another thread's set / take / clear of the same word is
- * unfinished, because a FULL summary bit can be stale until that call's
- * fix-up ends.  So by default such a miss fails the test only if no other
- * thread had a nextval, successful claim or release in flight during the
- * call (the map's own guarantee); the excused ones are counted and printed.
- * NUMSEQ_CLAIMS_STRICT=1 fails on every miss (numseq.h's promise).
+ * promises less (src/claimmap.h, take_first; docs/design.md 12.5): with
+ * releases, a search may miss a free position while another operation under
+ * the same summary bit is unfinished, because that operation's fix-up can
+ * leave a FULL bit stale until it re-validates.  So by default such a miss
+ * fails the test only if no other thread had a nextval, successful claim or
+ * release in flight during the call (the map's own guarantee); the excused
+ * ones are counted and printed.  NUMSEQ_CLAIMS_STRICT=1 fails on every miss
+ * (numseq.h's promise).
  */
 enum ev_kind { EV_NEXT, EV_CLAIM, EV_RELEASE, EV_EFULL, EV_SEEN_SET, EV_SEEN_CLEAR, EV_ECLAIMED };
 
