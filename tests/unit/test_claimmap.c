@@ -626,6 +626,26 @@ static void test_stale_summaries(void **state)
 	assert_int_equal(numseq__cmap_check(&map), (3 << 4) | NUMSEQ__CMAP_BAD_PADDING);
 	atomic_fetch_and(last, ~(UINT64_C(1) << 63));
 	check_quiet("padding restored");
+
+	/* the leaves' padding: 5000000 % 64 = 0, so no bit past nbits in
+	 * the last word: a word past nwords in the last page */
+	assert_int_equal(numseq__cmap_set(&map, 4999999), 1);
+	_Atomic uint64_t *past = raw_word(&map.lv0, map.lv0.nwords + 3);
+	atomic_store(past, 1);
+	assert_int_equal(numseq__cmap_check(&map), NUMSEQ__CMAP_BAD_PADDING);
+	atomic_store(past, 0);
+	check_quiet("leaf padding restored");
+
+	/* a page under a missing parent page */
+	const uint64_t lp = 64; /* the first leaf page under level-1 page 1 */
+	assert_null(atomic_load(&map.full[1].dir[1]));
+	_Atomic uint64_t *fake = calloc(NUMSEQ__CMAP_PAGE_WORDS, sizeof(*fake));
+	assert_non_null(fake);
+	atomic_store(&map.lv0.dir[lp], fake);
+	assert_int_equal(numseq__cmap_check(&map), (1 << 4) | NUMSEQ__CMAP_BAD_PAGES);
+	atomic_store(&map.lv0.dir[lp], NULL);
+	free((void *)fake);
+	check_quiet("orphan removed");
 	numseq__cmap_free(&map);
 }
 
