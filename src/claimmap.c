@@ -23,6 +23,8 @@
 #include "claimmap.h"
 
 #include <assert.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,29 +216,90 @@ static void fix(struct numseq__cmap *m, int kind, unsigned k, uint64_t w)
 
 /* ------------------------------------------------------------ counters */
 
-/* The calling thread's stripe, 1-based (0 = not chosen yet); initial-exec
- * TLS like numseq__tls (4 more bytes of the static TLS reserve). */
+/*
+ * Stripes: NUMSEQ__CMAP_OWNED of them belong to one live thread each, which
+ * alone writes them (a load and a store, no locked instruction on the
+ * claim path); the last one is shared by threads that found every owned
+ * stripe taken, and is updated with fetch_add.  A thread takes a stripe
+ * number (process-wide, the same in every map) on its first count and
+ * gives it back at exit through a pthread key.  The hand-over is a
+ * release (the exiting owner's fetch_and) paired with an acquire (the next
+ * owner's CAS): the new owner's plain read-modify-writes continue from the
+ * old owner's last values.
+ *
+ * stripe_mine: 1 + the stripe index, 0 = none yet; initial-exec TLS like
+ * numseq__tls (4 more bytes of the static TLS reserve).
+ */
 static _Thread_local unsigned stripe_mine __attribute__((tls_model("initial-exec")));
-static _Atomic unsigned stripe_next;
+static _Atomic uint64_t stripe_owners; /* bit i: owned stripe i is taken */
+static pthread_once_t stripe_once = PTHREAD_ONCE_INIT;
+static pthread_key_t stripe_key;
+static bool stripe_key_ok;
 
-static inline struct numseq__cmap_stripe *my_stripe(struct numseq__cmap *m)
+_Static_assert(NUMSEQ__CMAP_OWNED == 64, "stripe_owners has one bit per owned stripe");
+
+static void stripe_give_back(void *arg)
+{
+	unsigned s = (unsigned)(uintptr_t)arg;
+	stripe_mine = 0;
+	/* release: pairs with the acquire CAS of the next owner. */
+	atomic_fetch_and_explicit(&stripe_owners, ~BIT(s - 1u), memory_order_release);
+}
+
+static void stripe_key_make(void)
+{
+	stripe_key_ok = pthread_key_create(&stripe_key, stripe_give_back) == 0;
+}
+
+static __attribute__((noinline)) unsigned stripe_take(void)
+{
+	(void)pthread_once(&stripe_once, stripe_key_make);
+	if (stripe_key_ok) {
+		/* relaxed: the CAS below re-reads and orders. */
+		uint64_t o = atomic_load_explicit(&stripe_owners, memory_order_relaxed);
+		while (o != UINT64_MAX) {
+			unsigned b = ctz64(~o);
+			/* acquire: pairs with the previous owner's release. */
+			if (atomic_compare_exchange_weak_explicit(&stripe_owners, &o, o | BIT(b),
+			                                          memory_order_acquire,
+			                                          memory_order_relaxed)) {
+				if (pthread_setspecific(stripe_key, (void *)(uintptr_t)(b + 1u)) ==
+				    0)
+					return stripe_mine = b + 1u;
+				atomic_fetch_and_explicit(&stripe_owners, ~BIT(b),
+				                          memory_order_release);
+				break;
+			}
+		}
+	}
+	return stripe_mine = NUMSEQ__CMAP_OWNED + 1u; /* the shared one */
+}
+
+/* Adds d (+1 or -1 as a two's complement) to the calling thread's stripe
+ * counter: field selects claims or releases. */
+static inline void count(struct numseq__cmap *m, bool releases, uint64_t d)
 {
 	unsigned s = stripe_mine;
-	if (s == 0) {
-		/* relaxed: only spreads threads over the stripes */
-		s = 1u + atomic_fetch_add_explicit(&stripe_next, 1u, memory_order_relaxed) %
-		                 NUMSEQ__CMAP_STRIPES;
-		stripe_mine = s;
-	}
-	return &m->stripe[s - 1u];
+	if (__builtin_expect(s == 0, 0))
+		s = stripe_take();
+	struct numseq__cmap_stripe *st = &m->stripe[s - 1u];
+	_Atomic uint64_t *c = releases ? &st->releases : &st->claims;
+	/* The load is relaxed: this thread is the stripe's only writer.  The
+	 * store is a release (a plain store on x86 and arm64's stlr): a reader
+	 * that sees a claim counted also sees its set (numseq__cmap_counts). */
+	if (s <= NUMSEQ__CMAP_OWNED)
+		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + d,
+		                      memory_order_release);
+	else
+		atomic_fetch_add_explicit(c, d, memory_order_release);
 }
 
 /* After a fetch_or on leaf word w that set `bit` (old: the word before):
  * counts the claim and fixes the summaries whose boundary it crossed. */
 static void claimed(struct numseq__cmap *m, uint64_t w, uint64_t old, uint64_t bit)
 {
-	/* relaxed: a statistic; numseq__cmap_counts promises no ordering */
-	atomic_fetch_add_explicit(&my_stripe(m)->claims, 1u, memory_order_relaxed);
+	/* Counted after the set: see numseq__cmap_counts. */
+	count(m, false, 1u);
 	if (old == 0)
 		fix(m, KIND_ANY, 1, w);
 	if ((old | bit) == valid_mask(&m->lv0, w))
@@ -347,13 +410,16 @@ int numseq__cmap_clear(struct numseq__cmap *m, uint64_t i)
 	_Atomic uint64_t *pg = page_peek(&m->lv0, w);
 	if (pg == NULL)
 		return 0; /* never written: not set */
+	/* Counted before the clear (and taken back if nothing was cleared):
+	 * see numseq__cmap_counts. */
+	count(m, true, 1u);
 	/* seq_cst: the release's linearization point (release: the owner's
 	 * writes reach the next claimer; seq_cst: fix()'s argument). */
 	uint64_t old = atomic_fetch_and_explicit(&pg[w & PAGE_MASK], ~bit, memory_order_seq_cst);
-	if (!(old & bit))
+	if (!(old & bit)) {
+		count(m, true, UINT64_MAX);
 		return 0;
-	/* relaxed: a statistic */
-	atomic_fetch_add_explicit(&my_stripe(m)->releases, 1u, memory_order_relaxed);
+	}
 	if (old == valid_mask(&m->lv0, w))
 		fix(m, KIND_FULL, 1, w);
 	if (old == bit)
@@ -455,6 +521,33 @@ static int walk_next(struct numseq__cmap *m, int kind, uint64_t from, bool take,
 	}
 }
 
+/*
+ * take_first without the summaries: every leaf word from from's on, in
+ * order.  For the rare case where take_first found nothing but the
+ * counters say a position is free: a summary bit set by a fix-up that has
+ * not re-checked yet (its thread may be descheduled for a whole time
+ * slice) can hide a free position from the walk, never from this scan.
+ * O((nbits - from) / 64); lock-free.
+ */
+int numseq__cmap_take_scan(struct numseq__cmap *m, uint64_t from, uint64_t *out)
+{
+	for (uint64_t w = from >> 6; from < m->nbits && w < m->lv0.nwords; w++) {
+		uint64_t valid = valid_mask(&m->lv0, w);
+		uint64_t above = w == from >> 6 ? UINT64_MAX << (from & 63u) : UINT64_MAX;
+		uint64_t cand = ~word_peek(&m->lv0, w) & valid & above;
+		while (cand != 0) {
+			int r = numseq__cmap_set(m, (w << 6) | ctz64(cand));
+			if (r != 0) {
+				if (r == 1)
+					*out = (w << 6) | ctz64(cand);
+				return r;
+			}
+			cand &= cand - 1u; /* taken meanwhile: the next one */
+		}
+	}
+	return 0;
+}
+
 int numseq__cmap_take_first(struct numseq__cmap *m, uint64_t from, uint64_t *out)
 {
 	return walk_next(m, KIND_FULL, from, true, out);
@@ -511,11 +604,17 @@ int numseq__cmap_last_set(struct numseq__cmap *m, uint64_t *out)
 void numseq__cmap_counts(struct numseq__cmap *m, uint64_t *claims, uint64_t *releases)
 {
 	uint64_t c = 0, r = 0;
-	for (unsigned i = 0; i < NUMSEQ__CMAP_STRIPES; i++) {
-		/* relaxed: totals promise no ordering (claimmap.h) */
-		c += atomic_load_explicit(&m->stripe[i].claims, memory_order_relaxed);
-		r += atomic_load_explicit(&m->stripe[i].releases, memory_order_relaxed);
-	}
+	/* Every claims stripe first, then every releases stripe, and claims
+	 * counted after their set, releases before their clear: so c - r is
+	 * at most the number of set positions at the instant between the two
+	 * loops (claimmap.h: "certifies full").  Each stripe is monotonic
+	 * except for a failed release's own take-back, made by the same
+	 * thread right after. */
+	for (unsigned i = 0; i < NUMSEQ__CMAP_STRIPES; i++)
+		/* seq_cst: the two loops must not be reordered (x86: plain loads) */
+		c += atomic_load_explicit(&m->stripe[i].claims, memory_order_seq_cst);
+	for (unsigned i = 0; i < NUMSEQ__CMAP_STRIPES; i++)
+		r += atomic_load_explicit(&m->stripe[i].releases, memory_order_seq_cst);
 	*claims = c;
 	*releases = r;
 }

@@ -47,7 +47,8 @@
 #define NUMSEQ__CMAP_PAGE_WORDS 512u /* 4 KiB pages */
 #define NUMSEQ__CMAP_MAX_LEVELS 8u   /* 64^8 = 2^48 positions */
 #define NUMSEQ__CMAP_MAX_BITS (UINT64_C(1) << 36)
-#define NUMSEQ__CMAP_STRIPES 16u /* counter stripes, one line each */
+#define NUMSEQ__CMAP_OWNED 64u                         /* stripes owned by one thread each */
+#define NUMSEQ__CMAP_STRIPES (NUMSEQ__CMAP_OWNED + 1u) /* + one shared; a line each */
 
 /* One level's word array (paged). */
 struct numseq__cmap_level {
@@ -57,8 +58,8 @@ struct numseq__cmap_level {
 	_Atomic(_Atomic uint64_t *) *dir; /* npages page pointers, NULL = all zero */
 };
 
-/* Counters, striped to keep the claim path off a shared line: each thread
- * adds to its own stripe (chosen once per thread), readers sum. */
+/* Counters, striped to keep the claim path off a shared line and free of
+ * locked instructions: a thread owns a stripe (claimmap.c), readers sum. */
 struct numseq__cmap_stripe {
 	alignas(64) _Atomic uint64_t claims; /* successful set()s ever */
 	_Atomic uint64_t releases;           /* successful clear()s ever */
@@ -117,6 +118,10 @@ bool numseq__cmap_test(struct numseq__cmap *m, uint64_t i);
  * (design.md 12.5); once quiescent, nothing is missed. */
 int numseq__cmap_take_first(struct numseq__cmap *m, uint64_t from, uint64_t *out);
 
+/* take_first by a linear scan of the leaves, ignoring the summaries
+ * (see claimmap.c): the same results, at O((nbits - from) / 64). */
+int numseq__cmap_take_scan(struct numseq__cmap *m, uint64_t from, uint64_t *out);
+
 /* Searches without setting: the first clear (find_clear) or set
  * (find_set) position p with from <= p < nbits: 1 and *out, or 0 if none.
  * last_set: the highest set position: 1 and *out, or 0 if none.  Guided by
@@ -126,9 +131,13 @@ int numseq__cmap_find_clear(struct numseq__cmap *m, uint64_t from, uint64_t *out
 int numseq__cmap_find_set(struct numseq__cmap *m, uint64_t from, uint64_t *out);
 int numseq__cmap_last_set(struct numseq__cmap *m, uint64_t *out);
 
-/* Counter totals (sums of the stripes, relaxed loads): exact when no
- * set/clear is running, otherwise each total lags by at most the calls in
- * flight.  set_count = claims - releases. */
+/* Counter totals (sums of the stripes): exact when no set/clear is
+ * running, otherwise each total lags by at most the calls in flight.
+ * set_count = claims - releases.  Claims are counted after their set,
+ * releases before their clear, and all claims are summed before all
+ * releases, so claims - releases never exceeds the number of positions
+ * set at one instant during the call: claims - releases == nbits
+ * certifies that the map was full at that instant. */
 void numseq__cmap_counts(struct numseq__cmap *m, uint64_t *claims, uint64_t *releases);
 
 /* Bytes currently allocated for the map: directories plus pages. */

@@ -42,7 +42,7 @@ struct numseq__claims {
 	_Atomic uint64_t lastword;
 
 	alignas(64) _Atomic uint64_t skipped; /* SEQUENCE: claimed numbers stepped over */
-	_Atomic uint64_t lf_wraps;            /* LOWEST_FREE: searches that wrapped */
+	_Atomic uint64_t wraps;               /* LOWEST_FREE / CYCLIC: searches that wrapped */
 
 	struct numseq__cmap map;
 };
@@ -199,7 +199,7 @@ int numseq__claims_create(struct numseq__claims **out, const struct numseq__clai
 	atomic_init(&c->cursor, lpos + (called ? 1u : 0u));
 	atomic_init(&c->lastword, (lpos << 1) | (called ? 1u : 0u));
 	atomic_init(&c->skipped, 0);
-	atomic_init(&c->lf_wraps, 0);
+	atomic_init(&c->wraps, 0);
 	*out = c;
 	return NUMSEQ_OK;
 }
@@ -234,6 +234,15 @@ static int claimed_fail(const struct numseq__claims *c, int64_t v, numseq_error_
 	                    c->g.name, (long long)v);
 }
 
+/* Whether the counters certify that every position was claimed at one
+ * instant (numseq__cmap_counts). */
+static bool certified_full(struct numseq__claims *c)
+{
+	uint64_t claims = 0, releases = 0;
+	numseq__cmap_counts(&c->map, &claims, &releases);
+	return claims >= releases && claims - releases >= c->g.capacity;
+}
+
 /* SEQUENCE: the core counter's next value, marked; a value already
  * claimed is stepped over (or, with F_CONFLICT, consumed and reported).
  * v: the value the caller already drew (sequence.c's fast path). */
@@ -264,8 +273,9 @@ int numseq__claims_mark(numseq_t *s, struct numseq__claims *c, struct numseq__se
 		atomic_fetch_add_explicit(&c->skipped, 1, memory_order_relaxed);
 		if (c->g.flags & NUMSEQ_CLAIMS_F_CONFLICT)
 			return claimed_fail(c, v, err);
-		/* More draws than numbers: every number is claimed (CYCLE). */
-		if (++tries > c->g.capacity)
+		/* Every number claimed (CYCLE): certified by the counters, or
+		 * after more draws than numbers. */
+		if (++tries > c->g.capacity || (tries == 1 && certified_full(c)))
 			return full_fail(c, err);
 	}
 }
@@ -278,16 +288,37 @@ static int nextval_sequence(numseq_t *s, struct numseq__claims *c, struct numseq
 	return rc != NUMSEQ_OK ? rc : numseq__claims_mark(s, c, se, v, out, err);
 }
 
+/*
+ * take_first(from), but "nothing free" only when it is true: a summary
+ * bit set by a fix-up that has not re-checked yet can hide a free
+ * position from the walk for as long as that fix-up's thread is
+ * descheduled (claimmap.h).  So when the walk finds nothing, the answer is
+ * believed only if the counters certify a full map (from = 0); otherwise
+ * the leaves are scanned without the summaries.
+ */
+static int take_verified(struct numseq__claims *c, uint64_t from, uint64_t *pos)
+{
+	int rc = numseq__cmap_take_first(&c->map, from, pos);
+	if (rc != 0 || (from == 0 && certified_full(c)))
+		return rc;
+	return numseq__cmap_take_scan(&c->map, from, pos);
+}
+
 static int nextval_lowest(struct numseq__claims *c, struct numseq__sess_ent *se, int64_t *out,
                           numseq_error_t *err)
 {
 	/* relaxed: see struct numseq__claims. */
 	uint64_t from = atomic_load_explicit(&c->floor, memory_order_relaxed), pos = 0;
-	int rc = numseq__cmap_take_first(&c->map, from, &pos);
-	if (rc == 0 && from > 0 && atomic_load_explicit(&c->cycle, memory_order_relaxed)) {
-		rc = numseq__cmap_take_first(&c->map, 0, &pos);
-		if (rc == 1)
-			atomic_fetch_add_explicit(&c->lf_wraps, 1, memory_order_relaxed);
+	int rc;
+	if (from > 0 && atomic_load_explicit(&c->cycle, memory_order_relaxed)) {
+		rc = numseq__cmap_take_first(&c->map, from, &pos);
+		if (rc == 0) {
+			rc = take_verified(c, 0, &pos);
+			if (rc == 1)
+				atomic_fetch_add_explicit(&c->wraps, 1, memory_order_relaxed);
+		}
+	} else {
+		rc = take_verified(c, from, &pos);
 	}
 	if (rc < 0)
 		return nomem_fail(err);
@@ -314,10 +345,12 @@ static int nextval_cyclic(struct numseq__claims *c, struct numseq__sess_ent *se,
 	/* relaxed: the cursor is a hint; ownership is the bitmap's. */
 	uint64_t start = atomic_load_explicit(&c->cursor, memory_order_relaxed);
 	uint64_t lap = start / (cap + 1), from = start % (cap + 1);
+	bool wrapped = false;
 	int rc = from < cap ? numseq__cmap_take_first(&c->map, from, &pos) : 0;
 	if (rc == 0) {
-		rc = numseq__cmap_take_first(&c->map, 0, &pos);
+		rc = take_verified(c, 0, &pos);
 		lap++;
+		wrapped = true;
 	}
 	if (rc < 0)
 		return nomem_fail(err);
@@ -329,6 +362,10 @@ static int nextval_cyclic(struct numseq__claims *c, struct numseq__sess_ent *se,
 	       !atomic_compare_exchange_weak_explicit(&c->cursor, &cur, next, memory_order_relaxed,
 	                                              memory_order_relaxed))
 		;
+	/* The one CAS that moved the cursor into lap `lap` counts the wrap
+	 * (the cursor only grows, so exactly one can). */
+	if (wrapped && cur < next && cur / (cap + 1) < lap)
+		atomic_fetch_add_explicit(&c->wraps, 1, memory_order_relaxed);
 	atomic_store_explicit(&c->lastword, (pos << 1) | 1u, memory_order_relaxed);
 	*out = num_of(c, pos);
 	numseq__served(se, *out);
@@ -347,9 +384,28 @@ int numseq__claims_nextval(numseq_t *s, struct numseq__claims *c, struct numseq_
 
 /* -------------------------------------------------------- writer hooks */
 
+/*
+ * CYCLIC setval / RESTART: the cursor goes to position `to` two laps
+ * ahead of the lap it is in.  A nextval that read the cursor before this
+ * can only move it to at most one lap ahead of that (its CAS-max), so the
+ * move is never undone by a nextval in flight; wraps are counted apart.
+ * (The lap field has room for 2^64 / (capacity + 1) laps: 2^28 setvals on
+ * a 2^36-number map.)
+ */
+static void cyclic_move(struct numseq__claims *c, uint64_t to)
+{
+	uint64_t span = c->g.capacity + 1;
+	/* relaxed: the cursor is a hint; ownership is the bitmap's. */
+	uint64_t cur = atomic_load_explicit(&c->cursor, memory_order_relaxed);
+	while (!atomic_compare_exchange_weak_explicit(&c->cursor, &cur,
+	                                              (cur / span + 2u) * span + to,
+	                                              memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
 int numseq__claims_setval(struct numseq__claims *c, int64_t v, bool is_called, numseq_error_t *err)
 {
-	uint64_t pos = 0, cur, cap = c->g.capacity;
+	uint64_t pos = 0;
 	int rc;
 	if (c->g.policy == NUMSEQ_CLAIMS_LOWEST_FREE)
 		return numseq__fail(err, NUMSEQ_EPOLICY, NUMSEQ__SQLSTATE_FEATURE,
@@ -359,10 +415,7 @@ int numseq__claims_setval(struct numseq__claims *c, int64_t v, bool is_called, n
 	rc = pos_or_fail(c, "setval", v, &pos, err);
 	if (rc != NUMSEQ_OK || c->g.policy == NUMSEQ_CLAIMS_SEQUENCE)
 		return rc;
-	/* CYCLIC: the cursor moves, keeping its lap count (the wraps). */
-	cur = atomic_load_explicit(&c->cursor, memory_order_relaxed);
-	atomic_store_explicit(&c->cursor, cur / (cap + 1) * (cap + 1) + pos + (is_called ? 1u : 0u),
-	                      memory_order_relaxed);
+	cyclic_move(c, pos + (is_called ? 1u : 0u));
 	atomic_store_explicit(&c->lastword, (pos << 1) | (is_called ? 1u : 0u),
 	                      memory_order_relaxed);
 	return 1;
@@ -372,7 +425,7 @@ int numseq__claims_alter(struct numseq__claims *c, bool apply, bool restart, int
                          int64_t inc, int64_t min, int64_t max, int64_t cache, bool cycle,
                          int64_t last, bool called, numseq_error_t *err)
 {
-	uint64_t spos = 0, lpos = 0, cur, cap = c->g.capacity;
+	uint64_t spos = 0, lpos = 0;
 	int64_t anchor = c->g.inc > 0 ? c->g.min : c->g.max;
 	if (!apply) {
 		if (inc != c->g.inc || min != c->g.min || max != c->g.max)
@@ -404,10 +457,7 @@ int numseq__claims_alter(struct numseq__claims *c, bool apply, bool restart, int
 	atomic_store_explicit(&c->floor, spos, memory_order_relaxed);
 	atomic_store_explicit(&c->cycle, cycle, memory_order_relaxed);
 	if (restart && c->g.policy == NUMSEQ_CLAIMS_CYCLIC) {
-		cur = atomic_load_explicit(&c->cursor, memory_order_relaxed);
-		atomic_store_explicit(&c->cursor,
-		                      cur / (cap + 1) * (cap + 1) + lpos + (called ? 1u : 0u),
-		                      memory_order_relaxed);
+		cyclic_move(c, lpos + (called ? 1u : 0u));
 		atomic_store_explicit(&c->lastword, (lpos << 1) | (called ? 1u : 0u),
 		                      memory_order_relaxed);
 	}
@@ -503,10 +553,7 @@ int numseq_claim_stats(numseq_t *s, numseq_claim_stats_t *out)
 	 * wrapped-around count. */
 	out->claimed = claims >= releases ? claims - releases : 0;
 	out->skipped = atomic_load_explicit(&c->skipped, memory_order_relaxed);
-	out->wraps = c->g.policy == NUMSEQ_CLAIMS_CYCLIC
-	                     ? atomic_load_explicit(&c->cursor, memory_order_relaxed) /
-	                               (c->g.capacity + 1)
-	                     : atomic_load_explicit(&c->lf_wraps, memory_order_relaxed);
+	out->wraps = atomic_load_explicit(&c->wraps, memory_order_relaxed);
 	if (numseq__cmap_find_set(&c->map, 0, &first) == 1 &&
 	    numseq__cmap_last_set(&c->map, &last) == 1) {
 		/* Position order is the sequence's order: for a descending
