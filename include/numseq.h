@@ -49,7 +49,8 @@
  * call it from a signal handler.
  *
  * Ordering: with CACHE 1, every operation on one sequence is
- * linearizable.  With CACHE n > 1 the block reservations are; values a
+ * linearizable (claimed-number bitmap: see LOWEST_FREE and
+ * numseq_claimed_next for the two exceptions under concurrency).  With CACHE n > 1 the block reservations are; values a
  * thread serves from its cached block are not ordered with other threads'
  * calls, exactly as PostgreSQL's per-session caches are not.  A value
  * returned by nextval happens-before nothing by itself: numseq orders the
@@ -192,7 +193,14 @@ typedef enum numseq_claims {
 	/* Gapless (Linux IDA): nextval returns the first unclaimed number at or
 	 * after START; with CYCLE, when none is left there, the first from the
 	 * start of the range.  Released numbers are reused first.  With no
-	 * release, n calls return exactly the first n numbers. */
+	 * release, n calls return exactly the first n numbers, also when they
+	 * run concurrently.  With releases running concurrently, "first" is
+	 * exact only when no other claim, release or nextval overlaps the
+	 * call: otherwise a number released near a concurrent call (within
+	 * the same 64^k-number block whose summary that call is updating) may
+	 * be passed over until it completes (docs/design.md section 12.5).
+	 * NUMSEQ_EFULL is never returned while the counters show a free
+	 * number: the leaves are then scanned. */
 	NUMSEQ_CLAIMS_LOWEST_FREE = 2,
 	/* PID-style: a cursor starts at START and moves forward; nextval returns
 	 * the first unclaimed number at or after it, wrapping at the end of the
@@ -388,9 +396,12 @@ NUMSEQ_API int numseq_claim_stats(numseq_t *s, numseq_claim_stats_t *out);
 
 /* Iteration over claimed numbers in the sequence's order.  Set *cursor = 0
  * to start; each call stores the next claimed number in *out and advances
- * *cursor; NUMSEQ_ENOTFOUND at the end.  Weakly consistent: every number
- * claimed during the whole iteration is returned exactly once, numbers
- * claimed or released meanwhile may or may not be.  O(log64 N) per call
+ * *cursor; NUMSEQ_ENOTFOUND at the end.  No number is returned twice.
+ * Exact when no claim or release runs meanwhile (export from a quiet
+ * sequence); otherwise weakly consistent: numbers claimed or released
+ * meanwhile may or may not be returned, and so may a number that stays
+ * claimed throughout but sits in a 64^k-number block whose summary a
+ * concurrent claim or release is updating (docs/design.md section 12.5).  O(log64 N) per call
  * at worst, amortized O(1) over dense runs.  Errors: NUMSEQ_EINVAL,
  * NUMSEQ_ENOCLAIMS, NUMSEQ_ENOTFOUND. */
 NUMSEQ_API int numseq_claimed_next(numseq_t *s, uint64_t *cursor, int64_t *out);
