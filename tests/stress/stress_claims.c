@@ -62,6 +62,9 @@
  *    2^20 numbers with part of its start pre-claimed, CYCLIC descending
  *    over 2^20), 2.4e7 calls at NUMSEQ_STRESS_SCALE=1 (the count is
  *    printed).
+ *  - cyclic_setval_race, no_false_efull, cyclic_efull_exact: regressions
+ *    of a44b561 (a CYCLIC setval lost to an in-flight nextval; NUMSEQ_EFULL
+ *    from a stale summary while a number was free), see each case.
  *
  * Knob of this file: NUMSEQ_CLAIMS_STRICT=1 (linearizable, above).
  */
@@ -2112,6 +2115,524 @@ static void test_sequence_setval_back(void **state)
 	fflush(stdout);
 }
 
+/* ------------------------------------------------ cyclic_setval_race */
+
+/*
+ * CYCLIC setval racing nextval (the bug fixed by a44b561: a nextval that
+ * read the cursor before a setval moved it could overwrite it afterwards
+ * with its CAS-max, and the setval was lost).  A churn thread loops
+ * nextval + release, so the range never fills; a setter thread loops
+ * setval(v, false) and then nextval from the same thread, which must
+ * return v or a number a little after it in cursor order (wrapping at the
+ * end): each churn nextval that started after the setval moves the cursor
+ * by at most 2 (the churn thread holds at most one number), so the bound is
+ * 8 plus twice the churn nextvals completed around the pair (counted, not
+ * timed: a descheduled setter only widens it).  A lost setval shows up as
+ * a result anywhere in the range.  A third thread samples
+ * numseq_claim_stats: wraps must never decrease (a quarter of the setvals
+ * go near the end, so the cursor wraps now and then).
+ */
+typedef struct csr_shared {
+	numseq_t *s;
+	int64_t n;
+	pthread_barrier_t start;
+	atomic_bool stop;
+	_Atomic uint64_t churned; /* churn nextvals completed (released) */
+} csr_shared_t;
+
+typedef struct csr_worker {
+	csr_shared_t *sh;
+	uint64_t seed, rounds;
+	/* results */
+	uint64_t calls;
+	uint64_t violations; /* setter: result too far from v; others: unexpected codes */
+	int64_t bad_v, bad_got;
+	uint64_t bad_churned;
+	int bad_rc;
+	char bad_what[48];
+	uint64_t samples, wraps_first, wraps_last;
+	uint64_t wraps_back; /* sampler: wraps decreased */
+	uint64_t wraps_prev, wraps_now;
+} csr_worker_t;
+
+static void csr_note(csr_worker_t *w, const char *what, int rc)
+{
+	if (w->violations++ == 0) {
+		w->bad_rc = rc;
+		snprintf(w->bad_what, sizeof w->bad_what, "%s", what);
+	}
+}
+
+static void *csr_churn_main(void *arg)
+{
+	csr_worker_t *w = arg;
+	csr_shared_t *sh = w->sh;
+	pthread_barrier_wait(&sh->start);
+	/* relaxed: a stop flag; the join orders the results */
+	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
+		int64_t v = 0;
+		int rc = numseq_nextval(sh->s, &v, NULL);
+		w->calls++;
+		if (rc != NUMSEQ_OK) {
+			csr_note(w, "churn nextval", rc);
+			continue;
+		}
+		rc = numseq_release(sh->s, v, NULL);
+		if (rc != NUMSEQ_OK)
+			csr_note(w, "churn release", rc);
+		/* seq_cst: the setter's loads around its setval/nextval pair
+		 * bound the churn calls in between (a count, not an ordering
+		 * of data) */
+		atomic_fetch_add_explicit(&sh->churned, 1, memory_order_seq_cst);
+	}
+	return NULL;
+}
+
+static void *csr_setter_main(void *arg)
+{
+	csr_worker_t *w = arg;
+	csr_shared_t *sh = w->sh;
+	const int64_t n = sh->n;
+	stress_rng_t rng;
+	stress_rng_init(&rng, w->seed);
+	pthread_barrier_wait(&sh->start);
+	for (uint64_t r = 0; r < w->rounds; r++) {
+		/* a quarter near the end: the pair and the churn wrap */
+		const bool near_end = stress_rng_below(&rng, 4) == 0;
+		int64_t v = near_end ? (int64_t)stress_rng_range(&rng, (uint64_t)n - 3, (uint64_t)n)
+		                     : (int64_t)stress_rng_range(&rng, 1, (uint64_t)n);
+		int64_t got = 0;
+		uint64_t c0 = atomic_load_explicit(&sh->churned, memory_order_seq_cst);
+		int rc = numseq_setval(sh->s, v, false, NULL);
+		if (rc != NUMSEQ_OK) {
+			csr_note(w, "setval", rc);
+			continue;
+		}
+		rc = numseq_nextval(sh->s, &got, NULL);
+		uint64_t c1 = atomic_load_explicit(&sh->churned, memory_order_seq_cst);
+		w->calls += 2;
+		if (rc != NUMSEQ_OK) {
+			csr_note(w, "nextval after setval", rc);
+			continue;
+		}
+		if (numseq_release(sh->s, got, NULL) != NUMSEQ_OK)
+			csr_note(w, "release", NUMSEQ_ENOTCLAIMED);
+		/* distance after v in cursor order, wrapping at n */
+		uint64_t d = got >= v ? (uint64_t)(got - v) : (uint64_t)(got - v + n);
+		if (got < 1 || got > n || d > 8 + 2 * (c1 - c0 + 1)) {
+			if (w->violations++ == 0) {
+				w->bad_v = v;
+				w->bad_got = got;
+				w->bad_churned = c1 - c0;
+				snprintf(w->bad_what, sizeof w->bad_what, "setval lost");
+			}
+		}
+	}
+	atomic_store_explicit(&sh->stop, true, memory_order_relaxed);
+	return NULL;
+}
+
+static void *csr_sampler_main(void *arg)
+{
+	csr_worker_t *w = arg;
+	csr_shared_t *sh = w->sh;
+	pthread_barrier_wait(&sh->start);
+	bool first = true;
+	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
+		numseq_claim_stats_t st;
+		int rc = numseq_claim_stats(sh->s, &st);
+		if (rc != NUMSEQ_OK) {
+			csr_note(w, "claim_stats", rc);
+			continue;
+		}
+		w->samples++;
+		if (first)
+			w->wraps_first = st.wraps;
+		else if (st.wraps < w->wraps_last && w->wraps_back++ == 0) {
+			w->wraps_prev = w->wraps_last;
+			w->wraps_now = st.wraps;
+		}
+		first = false;
+		w->wraps_last = st.wraps;
+		sched_yield(); /* 3 busy threads on 2 cores would starve the setter */
+	}
+	return NULL;
+}
+
+static void test_cyclic_setval_race(void **state)
+{
+	(void)state;
+	const char *name = "cyclic_setval_race";
+	const uint64_t cs = stress_case_seed(name);
+	stress_rng_t rng;
+	stress_rng_init(&rng, cs);
+	csr_shared_t sh = {.n = 1000000};
+	numseq_options_t o;
+	numseq_options_init(&o);
+	o.set = NUMSEQ_OPT_MINVALUE | NUMSEQ_OPT_MAXVALUE | NUMSEQ_OPT_CLAIMS | NUMSEQ_OPT_NAME;
+	o.minvalue = 1;
+	o.maxvalue = sh.n;
+	o.claims = NUMSEQ_CLAIMS_CYCLIC;
+	o.name = name;
+	numseq_error_t err;
+	int rc = numseq_create(&sh.s, &o, &err);
+	STRESS_CHECK(rc == NUMSEQ_OK, cs, "create: rc %d %s", rc, err.message);
+	atomic_init(&sh.stop, false);
+	atomic_init(&sh.churned, 0);
+	assert_int_equal(pthread_barrier_init(&sh.start, NULL, 3), 0);
+	csr_worker_t w[3] = {
+		{.sh = &sh},
+		{.sh = &sh, .seed = stress_rng_next(&rng), .rounds = stress_n(1000000, 5000)},
+		{.sh = &sh},
+	};
+	void *(*fn[3])(void *) = {csr_churn_main, csr_setter_main, csr_sampler_main};
+	pthread_t tid[3];
+	for (int i = 0; i < 3; i++)
+		STRESS_CHECK(pthread_create(&tid[i], NULL, fn[i], &w[i]) == 0, cs,
+		             "pthread_create failed"); /* the barrier would hang: fatal */
+	for (int i = 0; i < 3; i++)
+		pthread_join(tid[i], NULL);
+	pthread_barrier_destroy(&sh.start);
+	numseq_claim_stats_t st;
+	assert_int_equal(numseq_claim_stats(sh.s, &st), NUMSEQ_OK);
+	numseq_destroy(&sh.s);
+
+	STRESS_CHECK(w[0].violations == 0, cs, "%s: %llu unexpected codes, first %s: rc %d (%s)",
+	             name, STRESS_LLU(w[0].violations), w[0].bad_what, w[0].bad_rc,
+	             numseq_strerror(w[0].bad_rc));
+	STRESS_CHECK(w[2].violations == 0, cs, "%s: %llu unexpected codes, first %s: rc %d (%s)",
+	             name, STRESS_LLU(w[2].violations), w[2].bad_what, w[2].bad_rc,
+	             numseq_strerror(w[2].bad_rc));
+	STRESS_CHECK(w[1].violations == 0, cs,
+	             "%s: %llu of %llu rounds wrong; first (%s): setval(%lld, false) then "
+	             "nextval -> %lld (rc %d), the churn thread did %llu nextvals around "
+	             "the pair",
+	             name, STRESS_LLU(w[1].violations), STRESS_LLU(w[1].rounds), w[1].bad_what,
+	             STRESS_LL(w[1].bad_v), STRESS_LL(w[1].bad_got), w[1].bad_rc,
+	             STRESS_LLU(w[1].bad_churned));
+	STRESS_CHECK(w[2].wraps_back == 0, cs,
+	             "%s: numseq_claim_stats().wraps went back %llu times in %llu samples, "
+	             "first %llu -> %llu",
+	             name, STRESS_LLU(w[2].wraps_back), STRESS_LLU(w[2].samples),
+	             STRESS_LLU(w[2].wraps_prev), STRESS_LLU(w[2].wraps_now));
+	STRESS_CHECK(st.wraps >= w[2].wraps_last, cs,
+	             "%s: wraps %llu after the join < %llu sampled", name, STRESS_LLU(st.wraps),
+	             STRESS_LLU(w[2].wraps_last));
+	printf("[stress]   %-28s %llu setval+nextval rounds, %llu churn nextvals, %llu stats "
+	       "samples, %llu wraps, %.2f s\n",
+	       name, STRESS_LLU(w[1].rounds), STRESS_LLU(w[0].calls), STRESS_LLU(w[2].samples),
+	       STRESS_LLU(st.wraps), stress_case_seconds());
+	fflush(stdout);
+}
+
+/* ----------------------------------------------------- no_false_efull */
+
+/*
+ * LOWEST_FREE must not return NUMSEQ_EFULL (or pass over a number) while a
+ * number is free for the whole call (the pattern of the review's
+ * repro_efull.c).  Everything is claimed but the last number, which a
+ * toggler thread claims and releases in a loop, so its leaf word (and, on
+ * the big range, its summaries) keeps crossing full <-> not full.  The
+ * main thread releases one of its numbers, k, then calls nextval: nobody
+ * else can take k (the toggler only claims the last number), so the answer
+ * must be k, or the last number if the toggler had just released it.
+ * The big range, 4096*64+7, has two summary levels and a partial last
+ * word; k is drawn anywhere, within the last 4096 numbers, or within the
+ * last 64.
+ */
+typedef struct toggler {
+	numseq_t *s;
+	int64_t v;
+	atomic_bool stop;
+	uint64_t toggles;
+	uint64_t bad;
+	int bad_rc;
+} toggler_t;
+
+static void *toggler_main(void *arg)
+{
+	toggler_t *tg = arg;
+	/* relaxed: a stop flag; the join orders the results */
+	while (!atomic_load_explicit(&tg->stop, memory_order_relaxed)) {
+		int rc = numseq_claim(tg->s, tg->v, NULL);
+		if (rc == NUMSEQ_OK) {
+			rc = numseq_release(tg->s, tg->v, NULL);
+			tg->toggles++;
+		} else if (rc == NUMSEQ_ECLAIMED) {
+			rc = NUMSEQ_OK; /* the main thread got it from nextval */
+		}
+		if (rc != NUMSEQ_OK && tg->bad++ == 0)
+			tg->bad_rc = rc;
+	}
+	return NULL;
+}
+
+static void no_false_efull_run(const char *name, uint64_t cs, int64_t n, int64_t k_lo,
+                               uint64_t rounds, stress_rng_t *rng)
+{
+	numseq_options_t o;
+	numseq_options_init(&o);
+	o.set = NUMSEQ_OPT_MINVALUE | NUMSEQ_OPT_MAXVALUE | NUMSEQ_OPT_CLAIMS;
+	o.minvalue = 1;
+	o.maxvalue = n;
+	o.claims = NUMSEQ_CLAIMS_LOWEST_FREE;
+	numseq_error_t err;
+	toggler_t tg = {.v = n};
+	int rc = numseq_create(&tg.s, &o, &err);
+	STRESS_CHECK(rc == NUMSEQ_OK, cs, "%s n=%lld: create: rc %d %s", name, STRESS_LL(n), rc,
+	             err.message);
+	for (int64_t v = 1; v < n; v++) {
+		rc = numseq_claim(tg.s, v, NULL);
+		STRESS_CHECK(rc == NUMSEQ_OK, cs, "%s n=%lld: claim(%lld): rc %d", name,
+		             STRESS_LL(n), STRESS_LL(v), rc);
+	}
+	atomic_init(&tg.stop, false);
+	pthread_t tid;
+	STRESS_CHECK(pthread_create(&tid, NULL, toggler_main, &tg) == 0, cs,
+	             "pthread_create failed");
+	/* Results, asserted after the join. */
+	uint64_t efull = 0, other = 0, got_last = 0, setup = 0;
+	int64_t first_k = 0, first_v = 0;
+	int first_rc = 0, setup_rc = 0;
+	uint64_t first_round = 0;
+	for (uint64_t r = 0; r < rounds; r++) {
+		int64_t k;
+		if (k_lo > 0) {
+			k = (int64_t)stress_rng_range(rng, (uint64_t)k_lo, (uint64_t)n - 1);
+		} else {
+			uint64_t span = (uint64_t[]){(uint64_t)n - 1, 4096,
+			                             64}[stress_rng_below(rng, 3)];
+			k = (int64_t)stress_rng_range(rng, (uint64_t)n - span, (uint64_t)n - 1);
+		}
+		rc = numseq_release(tg.s, k, NULL);
+		if (rc != NUMSEQ_OK) {
+			if (setup++ == 0)
+				setup_rc = rc;
+			break;
+		}
+		int64_t v = 0;
+		rc = numseq_nextval(tg.s, &v, NULL); /* k is free for the whole call */
+		if (rc == NUMSEQ_OK && v == k)
+			continue;
+		if (rc == NUMSEQ_OK && v == n) {
+			got_last++; /* free at that instant: give it back */
+			if (numseq_release(tg.s, n, NULL) != NUMSEQ_OK && setup++ == 0)
+				setup_rc = -1;
+		} else {
+			if (rc == NUMSEQ_EFULL)
+				efull++;
+			else
+				other++;
+			if (efull + other == 1) {
+				first_k = k;
+				first_v = v;
+				first_rc = rc;
+				first_round = r;
+			}
+			if (rc == NUMSEQ_OK && numseq_release(tg.s, v, NULL) != NUMSEQ_OK &&
+			    setup++ == 0)
+				setup_rc = -2;
+		}
+		rc = numseq_claim(tg.s, k, NULL); /* k back to the main thread */
+		if (rc != NUMSEQ_OK) {
+			if (setup++ == 0)
+				setup_rc = rc;
+			break;
+		}
+	}
+	/* relaxed: the join below orders the rest */
+	atomic_store_explicit(&tg.stop, true, memory_order_relaxed);
+	pthread_join(tid, NULL);
+	numseq_destroy(&tg.s);
+	STRESS_CHECK(efull + other == 0, cs,
+	             "%s n=%lld: %llu NUMSEQ_EFULL and %llu other wrong answers in %llu rounds "
+	             "with a number free throughout the call; first in round %llu: released "
+	             "%lld, then nextval -> rc %d (%s), %lld",
+	             name, STRESS_LL(n), STRESS_LLU(efull), STRESS_LLU(other), STRESS_LLU(rounds),
+	             STRESS_LLU(first_round), STRESS_LL(first_k), first_rc,
+	             numseq_strerror(first_rc), STRESS_LL(first_v));
+	STRESS_CHECK(setup == 0, cs,
+	             "%s n=%lld: %llu failed releases/claims of the main thread's "
+	             "own numbers, first rc %d",
+	             name, STRESS_LL(n), STRESS_LLU(setup), setup_rc);
+	STRESS_CHECK(tg.bad == 0, cs, "%s n=%lld: toggler: %llu unexpected codes, first %d (%s)",
+	             name, STRESS_LL(n), STRESS_LLU(tg.bad), tg.bad_rc, numseq_strerror(tg.bad_rc));
+	printf("[stress]   %-28s n=%lld: %llu rounds, %llu toggles, %llu times the last "
+	       "number\n",
+	       name, STRESS_LL(n), STRESS_LLU(rounds), STRESS_LLU(tg.toggles),
+	       STRESS_LLU(got_last));
+}
+
+static void test_no_false_efull(void **state)
+{
+	(void)state;
+	const char *name = "no_false_efull";
+	const uint64_t cs = stress_case_seed(name);
+	stress_rng_t rng;
+	stress_rng_init(&rng, cs);
+	no_false_efull_run(name, cs, 128, 65, stress_n(300000, 3000), &rng);
+	no_false_efull_run(name, cs, 4096 * 64 + 7, 0, stress_n(200000, 2000), &rng);
+	printf("[stress]   %-28s %.2f s\n", name, stress_case_seconds());
+	fflush(stdout);
+}
+
+/* -------------------------------------------------- cyclic_efull_exact */
+
+/*
+ * CYCLIC never returns NUMSEQ_EFULL while a number is free: two threads
+ * each hold at most (n - 2) / 2 numbers, so at least two are free at every
+ * instant, and every nextval must succeed.  Over 1..64 (one leaf word)
+ * and over 64*64+70 (summaries, a partial last word), near full all the
+ * time.  An owner table checks that no number is handed out twice.
+ */
+typedef struct efx_worker {
+	numseq_t *s;
+	int64_t n;
+	_Atomic uint8_t *owner; /* [n + 1] */
+	uint8_t id;
+	uint64_t seed, ops;
+	size_t cap;
+	pthread_barrier_t *start;
+	/* results */
+	uint64_t nexts, efull, other, dup, bad_release;
+	int other_rc;
+	int64_t dup_v;
+} efx_worker_t;
+
+static void *efx_main(void *arg)
+{
+	efx_worker_t *w = arg;
+	stress_rng_t rng;
+	stress_rng_init(&rng, w->seed);
+	int64_t *held = malloc(w->cap * sizeof *held);
+	size_t nh = 0;
+	pthread_barrier_wait(w->start);
+	for (uint64_t i = 0; held != NULL && i < w->ops; i++) {
+		if (nh < w->cap && (nh == 0 || stress_rng_below(&rng, 100) < 60)) {
+			int64_t v = 0;
+			int rc = numseq_nextval(w->s, &v, NULL);
+			w->nexts++;
+			if (rc == NUMSEQ_EFULL) {
+				w->efull++;
+			} else if (rc != NUMSEQ_OK || v < 1 || v > w->n) {
+				if (w->other++ == 0)
+					w->other_rc = rc;
+			} else {
+				uint8_t zero = 0;
+				/* seq_cst: "clear owner; release" before "claim;
+				 * set owner" in one total order (file comment) */
+				if (!atomic_compare_exchange_strong_explicit(
+					    &w->owner[v], &zero, w->id, memory_order_seq_cst,
+					    memory_order_seq_cst) &&
+				    w->dup++ == 0)
+					w->dup_v = v;
+				held[nh++] = v;
+			}
+		} else {
+			size_t j = (size_t)stress_rng_below(&rng, nh);
+			int64_t v = held[j];
+			held[j] = held[--nh];
+			atomic_store_explicit(&w->owner[v], 0, memory_order_seq_cst);
+			if (numseq_release(w->s, v, NULL) != NUMSEQ_OK)
+				w->bad_release++;
+		}
+	}
+	while (nh > 0) {
+		int64_t v = held[--nh];
+		atomic_store_explicit(&w->owner[v], 0, memory_order_seq_cst);
+		if (numseq_release(w->s, v, NULL) != NUMSEQ_OK)
+			w->bad_release++;
+	}
+	if (held == NULL) {
+		w->other++;
+		w->other_rc = NUMSEQ_ENOMEM;
+	}
+	free(held);
+	return NULL;
+}
+
+static void test_cyclic_efull_exact(void **state)
+{
+	(void)state;
+	const char *name = "cyclic_efull_exact";
+	const uint64_t cs = stress_case_seed(name);
+	stress_rng_t rng;
+	stress_rng_init(&rng, cs);
+	static const int64_t sizes[] = {64, 64 * 64 + 70};
+	uint64_t nexts = 0;
+	for (size_t r = 0; r < sizeof sizes / sizeof sizes[0]; r++) {
+		const int64_t n = sizes[r];
+		numseq_options_t o;
+		numseq_options_init(&o);
+		o.set = NUMSEQ_OPT_MINVALUE | NUMSEQ_OPT_MAXVALUE | NUMSEQ_OPT_CLAIMS;
+		o.minvalue = 1;
+		o.maxvalue = n;
+		o.claims = NUMSEQ_CLAIMS_CYCLIC;
+		numseq_t *s = NULL;
+		numseq_error_t err;
+		int rc = numseq_create(&s, &o, &err);
+		STRESS_CHECK(rc == NUMSEQ_OK, cs, "%s n=%lld: create: rc %d %s", name, STRESS_LL(n),
+		             rc, err.message);
+		_Atomic uint8_t *owner = malloc((size_t)(n + 1) * sizeof *owner);
+		assert_non_null(owner);
+		for (int64_t v = 0; v <= n; v++)
+			atomic_init(&owner[v], 0);
+		pthread_barrier_t start;
+		assert_int_equal(pthread_barrier_init(&start, NULL, 2), 0);
+		efx_worker_t w[2];
+		pthread_t tid[2];
+		for (int i = 0; i < 2; i++) {
+			w[i] = (efx_worker_t){.s = s,
+			                      .n = n,
+			                      .owner = owner,
+			                      .id = (uint8_t)(i + 1),
+			                      .seed = stress_rng_next(&rng),
+			                      .ops = stress_n(n <= 64 ? 600000 : 1000000, 5000),
+			                      .cap = (size_t)(n - 2) / 2,
+			                      .start = &start};
+		}
+		for (int i = 0; i < 2; i++)
+			STRESS_CHECK(pthread_create(&tid[i], NULL, efx_main, &w[i]) == 0, cs,
+			             "pthread_create failed"); /* the barrier would hang: fatal */
+		for (int i = 0; i < 2; i++)
+			pthread_join(tid[i], NULL);
+		pthread_barrier_destroy(&start);
+		numseq_claim_stats_t st;
+		assert_int_equal(numseq_claim_stats(s, &st), NUMSEQ_OK);
+		numseq_destroy(&s);
+		free(owner);
+		for (int i = 0; i < 2; i++) {
+			STRESS_CHECK(
+				w[i].efull == 0, cs,
+				"%s n=%lld: thread %d: %llu of %llu nextvals returned "
+				"NUMSEQ_EFULL with at most %zu numbers held by each of 2 threads",
+				name, STRESS_LL(n), i, STRESS_LLU(w[i].efull),
+				STRESS_LLU(w[i].nexts), w[i].cap);
+			STRESS_CHECK(
+				w[i].other == 0, cs,
+				"%s n=%lld: thread %d: %llu unexpected nextval results, first rc "
+				"%d (%s)",
+				name, STRESS_LL(n), i, STRESS_LLU(w[i].other), w[i].other_rc,
+				numseq_strerror(w[i].other_rc));
+			STRESS_CHECK(w[i].dup == 0, cs,
+			             "%s n=%lld: thread %d: %llu numbers handed out while held, "
+			             "first %lld",
+			             name, STRESS_LL(n), i, STRESS_LLU(w[i].dup),
+			             STRESS_LL(w[i].dup_v));
+			STRESS_CHECK(
+				w[i].bad_release == 0, cs,
+				"%s n=%lld: thread %d: %llu releases of its own numbers failed",
+				name, STRESS_LL(n), i, STRESS_LLU(w[i].bad_release));
+			nexts += w[i].nexts;
+		}
+		STRESS_CHECK(st.claimed == 0, cs, "%s n=%lld: %llu claimed after all released",
+		             name, STRESS_LL(n), STRESS_LLU(st.claimed));
+	}
+	printf("[stress]   %-28s %llu nextvals, %.2f s\n", name, STRESS_LLU(nexts),
+	       stress_case_seconds());
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	stress_banner(argv[0]);
@@ -2128,6 +2649,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_sequence_setval_back),
 		cmocka_unit_test(test_sequence_cycle_release),
 		cmocka_unit_test(test_big_churn),
+		cmocka_unit_test(test_cyclic_setval_race),
+		cmocka_unit_test(test_no_false_efull),
+		cmocka_unit_test(test_cyclic_efull_exact),
 	};
 	return cmocka_run_group_tests_name("stress_claims", tests, NULL, NULL);
 }
