@@ -104,15 +104,15 @@ enum {
 	NUMSEQ_ENAME = -30814,      /* sequence name empty or longer than 63 bytes */
 	NUMSEQ_EOPTION = -30815,    /* unknown bit in numseq_options_t.set */
 	/* claimed-number bitmap (numseq_claim & co.) */
-	NUMSEQ_ECLAIMED = -30816,    /* number already claimed (unique violation, 23505) */
-	NUMSEQ_ENOTCLAIMED = -30817, /* release of a number that is not claimed */
-	NUMSEQ_ERANGE = -30818,      /* number outside MINVALUE..MAXVALUE */
-	NUMSEQ_EGRID = -30819,       /* number not on the sequence's INCREMENT grid */
-	NUMSEQ_EFULL = -30820,       /* no unclaimed number left to hand out */
-	NUMSEQ_ENOCLAIMS = -30821,   /* the sequence has no claimed-number bitmap */
-	NUMSEQ_EPOLICY = -30822,     /* not available under this claims policy */
+	NUMSEQ_ECLAIMED = -30816,     /* number already claimed (unique violation, 23505) */
+	NUMSEQ_ENOTCLAIMED = -30817,  /* release of a number that is not claimed */
+	NUMSEQ_ERANGE = -30818,       /* number outside MINVALUE..MAXVALUE */
+	NUMSEQ_EGRID = -30819,        /* number not on the sequence's INCREMENT grid */
+	NUMSEQ_EFULL = -30820,        /* no unclaimed number left to hand out */
+	NUMSEQ_ENOCLAIMS = -30821,    /* the sequence has no claimed-number bitmap */
+	NUMSEQ_EPOLICY = -30822,      /* not available under this claims policy */
 	NUMSEQ_ECLAIMSRANGE = -30823, /* range too large for a bitmap */
-	NUMSEQ_ENOTFOUND = -30824,   /* iteration: no further claimed number */
+	NUMSEQ_ENOTFOUND = -30824,    /* iteration: no further claimed number */
 	/* persistence journal (docs/journal-format.md) */
 	NUMSEQ_ENOTJOURNAL = -30825,  /* the file is not a numseq journal (bad magic) */
 	NUMSEQ_EVERSION = -30826,     /* journal format version or features not supported */
@@ -182,7 +182,7 @@ enum {
  * "First" and "lowest" below mean first in the sequence's order (the
  * highest number for a descending sequence). */
 typedef enum numseq_claims {
-	NUMSEQ_CLAIMS_NONE = 0,        /* no bitmap (default) */
+	NUMSEQ_CLAIMS_NONE = 0, /* no bitmap (default) */
 	/* nextval in PostgreSQL's order (CACHE, CYCLE, setval, RESTART as
 	 * without a bitmap), marking each number it returns.  A number already
 	 * claimed (by numseq_claim, or met again after setval moved back or
@@ -226,7 +226,7 @@ typedef struct numseq_options {
 	int64_t cache;
 	int64_t restart;
 	bool cycle;
-	const char *name; /* copied; at most 63 bytes; default "numseq" */
+	const char *name;       /* copied; at most 63 bytes; default "numseq" */
 	numseq_claims_t claims; /* with NUMSEQ_OPT_CLAIMS */
 	unsigned claims_flags;  /* NUMSEQ_CLAIMS_F_* with NUMSEQ_OPT_CLAIMS */
 } numseq_options_t;
@@ -331,7 +331,6 @@ NUMSEQ_API int numseq_read(numseq_t *s, int64_t *last_value, bool *is_called);
  * as long as s).  Errors: NUMSEQ_EINVAL. */
 NUMSEQ_API int numseq_get_options(numseq_t *s, numseq_options_t *out);
 
-
 /* -------------------------------------------------- claimed-number bitmap */
 
 /* Sequences created with NUMSEQ_OPT_CLAIMS (policy other than NONE) carry
@@ -376,19 +375,19 @@ NUMSEQ_API int numseq_is_claimed(numseq_t *s, int64_t v, bool *out, numseq_error
  * searches may miss changes made while they run). */
 typedef struct numseq_claim_stats {
 	numseq_claims_t policy;
-	uint64_t capacity;  /* numbers in the bitmap */
-	uint64_t claimed;   /* numbers claimed now (COUNT(*)) */
-	uint64_t issued;    /* successful claims ever: nextval + numseq_claim */
-	uint64_t released;  /* successful releases ever; claimed = issued - released */
-	uint64_t skipped;   /* SEQUENCE: claimed numbers nextval stepped over */
-	uint64_t wraps;     /* CYCLIC: times the cursor wrapped; LOWEST_FREE with
+	uint64_t capacity;   /* numbers in the bitmap */
+	uint64_t claimed;    /* numbers claimed now (COUNT(*)) */
+	uint64_t issued;     /* successful claims ever: nextval + numseq_claim */
+	uint64_t released;   /* successful releases ever; claimed = issued - released */
+	uint64_t skipped;    /* SEQUENCE: claimed numbers nextval stepped over */
+	uint64_t wraps;      /* CYCLIC: times the cursor wrapped; LOWEST_FREE with
 	                       CYCLE: searches that wrapped */
-	bool has_claimed;   /* false: min/max below are 0 */
+	bool has_claimed;    /* false: min/max below are 0 */
 	int64_t min_claimed; /* MIN(number) */
 	int64_t max_claimed; /* MAX(number) */
-	bool has_free;      /* false: first_free is 0 */
-	int64_t first_free; /* first unclaimed number in the sequence's order */
-	uint64_t bytes;     /* memory held by the bitmap */
+	bool has_free;       /* false: first_free is 0 */
+	int64_t first_free;  /* first unclaimed number in the sequence's order */
+	uint64_t bytes;      /* memory held by the bitmap */
 } numseq_claim_stats_t;
 
 /* Errors: NUMSEQ_EINVAL, NUMSEQ_ENOCLAIMS. */

@@ -238,9 +238,12 @@ static bool stripe_key_ok;
 
 _Static_assert(NUMSEQ__CMAP_OWNED == 64, "stripe_owners has one bit per owned stripe");
 
+/* pthread_setspecific needs a non-NULL pointer per stripe. */
+static char stripe_tokens[NUMSEQ__CMAP_OWNED];
+
 static void stripe_give_back(void *arg)
 {
-	unsigned s = (unsigned)(uintptr_t)arg;
+	unsigned s = (unsigned)((const char *)arg - stripe_tokens) + 1u;
 	stripe_mine = 0;
 	/* release: pairs with the acquire CAS of the next owner. */
 	atomic_fetch_and_explicit(&stripe_owners, ~BIT(s - 1u), memory_order_release);
@@ -263,8 +266,7 @@ static __attribute__((noinline)) unsigned stripe_take(void)
 			if (atomic_compare_exchange_weak_explicit(&stripe_owners, &o, o | BIT(b),
 			                                          memory_order_acquire,
 			                                          memory_order_relaxed)) {
-				if (pthread_setspecific(stripe_key, (void *)(uintptr_t)(b + 1u)) ==
-				    0)
+				if (pthread_setspecific(stripe_key, &stripe_tokens[b]) == 0)
 					return stripe_mine = b + 1u;
 				atomic_fetch_and_explicit(&stripe_owners, ~BIT(b),
 				                          memory_order_release);

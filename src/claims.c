@@ -23,8 +23,19 @@
 #include "numseq_internal.h"
 
 struct numseq__claims {
-	struct numseq__claims_geom g;
-	uint64_t step; /* |INCREMENT| */
+	struct numseq__cmap map; /* first: its counter stripes are line-aligned */
+
+	/* CYCLIC: lap * (capacity + 1) + position of the next candidate, 0 ..
+	 * capacity (capacity: at the end, the next call wraps).  Only grows:
+	 * nextval moves it by CAS-max, setval / RESTART two laps ahead
+	 * (cyclic_move).  lastword: (position << 1) | is_called of the last
+	 * number handed out or set, for read(); LOWEST_FREE uses it too.
+	 * These four are written by nextval under every policy but SEQUENCE,
+	 * which writes only `skipped` (rarely): one line. */
+	alignas(64) _Atomic uint64_t cursor;
+	_Atomic uint64_t lastword;
+	_Atomic uint64_t skipped; /* SEQUENCE: claimed numbers stepped over */
+	_Atomic uint64_t wraps;   /* LOWEST_FREE / CYCLIC: searches that wrapped */
 
 	/* Policy state.  floor and cycle change only under the sequence's
 	 * writer mutex (alter); nextval reads them relaxed: a nextval racing
@@ -33,18 +44,8 @@ struct numseq__claims {
 	_Atomic uint64_t floor; /* LOWEST_FREE: position of START */
 	_Atomic bool cycle;     /* LOWEST_FREE: wrap to the range's start */
 
-	/* CYCLIC: lap * (capacity + 1) + position of the next candidate, 0 ..
-	 * capacity (capacity: at the end, the next call wraps).  Only grows,
-	 * except that setval / RESTART set it (keeping the lap: the wraps).
-	 * lastword: (position << 1) | is_called of the last number handed out
-	 * or set, for read(); LOWEST_FREE uses it too. */
-	alignas(64) _Atomic uint64_t cursor;
-	_Atomic uint64_t lastword;
-
-	alignas(64) _Atomic uint64_t skipped; /* SEQUENCE: claimed numbers stepped over */
-	_Atomic uint64_t wraps;               /* LOWEST_FREE / CYCLIC: searches that wrapped */
-
-	struct numseq__cmap map;
+	struct numseq__claims_geom g;
+	uint64_t step; /* |INCREMENT| */
 };
 
 numseq_claims_t numseq__claims_policy(const struct numseq__claims *c)
@@ -273,9 +274,12 @@ int numseq__claims_mark(numseq_t *s, struct numseq__claims *c, struct numseq__se
 		atomic_fetch_add_explicit(&c->skipped, 1, memory_order_relaxed);
 		if (c->g.flags & NUMSEQ_CLAIMS_F_CONFLICT)
 			return claimed_fail(c, v, err);
-		/* Every number claimed (CYCLE): certified by the counters, or
-		 * after more draws than numbers. */
-		if (++tries > c->g.capacity || (tries == 1 && certified_full(c)))
+		/* CYCLE with every number claimed: certified by the counters,
+		 * or after more draws than numbers.  (NO CYCLE goes on to the
+		 * bound and PostgreSQL's error; the `cycle` copy follows ALTER.) */
+		if (++tries > c->g.capacity ||
+		    (tries == 1 && atomic_load_explicit(&c->cycle, memory_order_relaxed) &&
+		     certified_full(c)))
 			return full_fail(c, err);
 	}
 }
