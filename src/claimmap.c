@@ -296,16 +296,24 @@ static inline void count(struct numseq__cmap *m, bool releases, uint64_t d)
 		atomic_fetch_add_explicit(c, d, memory_order_release);
 }
 
-/* After a fetch_or on leaf word w that set `bit` (old: the word before):
- * counts the claim and fixes the summaries whose boundary it crossed. */
-static void claimed(struct numseq__cmap *m, uint64_t w, uint64_t old, uint64_t bit)
+/* The summaries a set crossed (out of line: once per 64 claims). */
+static __attribute__((noinline)) void crossed(struct numseq__cmap *m, uint64_t w, uint64_t old,
+                                              uint64_t bit)
 {
-	/* Counted after the set: see numseq__cmap_counts. */
-	count(m, false, 1u);
 	if (old == 0)
 		fix(m, KIND_ANY, 1, w);
 	if ((old | bit) == valid_mask(&m->lv0, w))
 		fix(m, KIND_FULL, 1, w);
+}
+
+/* After a fetch_or on leaf word w that set `bit` (old: the word before):
+ * counts the claim and fixes the summaries whose boundary it crossed. */
+static inline void claimed(struct numseq__cmap *m, uint64_t w, uint64_t old, uint64_t bit)
+{
+	/* Counted after the set: see numseq__cmap_counts. */
+	count(m, false, 1u);
+	if (__builtin_expect(old == 0 || (old | bit) == valid_mask(&m->lv0, w), 0))
+		crossed(m, w, old, bit);
 }
 
 /* ---------------------------------------------------------- life cycle */
@@ -390,8 +398,8 @@ int numseq__cmap_set(struct numseq__cmap *m, uint64_t i)
 	if (i >= m->nbits)
 		return NUMSEQ_EINVAL;
 	uint64_t w = i >> 6, bit = BIT(i & 63u);
-	_Atomic uint64_t *pg = leaf_page(m, w);
-	if (pg == NULL)
+	_Atomic uint64_t *pg = page_peek(&m->lv0, w);
+	if (__builtin_expect(pg == NULL, 0) && (pg = leaf_page(m, w)) == NULL)
 		return NUMSEQ_ENOMEM;
 	/* seq_cst: the claim's linearization point; acquire so that a claim
 	 * won after a release sees the releaser's writes, release for the
