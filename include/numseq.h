@@ -125,7 +125,10 @@ enum {
 	NUMSEQ_ESYMLINK = -30833,     /* journal path is a symbolic link */
 	NUMSEQ_EBADFILE = -30834,     /* journal is not a regular file with one link */
 	NUMSEQ_EFORK = -30835,        /* journal handle used in a forked child */
-	NUMSEQ_ELAST = -30835
+	NUMSEQ_ENOENT = -30836,       /* journal does not exist (open without CREATE) */
+	NUMSEQ_EEXIST = -30837,       /* journal exists (open with CREATE | EXCL) */
+	NUMSEQ_ENOJOURNAL = -30838,   /* the sequence has no journal */
+	NUMSEQ_ELAST = -30838
 };
 
 #define NUMSEQ_MSG_MAX 256
@@ -404,6 +407,85 @@ NUMSEQ_API int numseq_claim_stats(numseq_t *s, numseq_claim_stats_t *out);
  * at worst, amortized O(1) over dense runs.  Errors: NUMSEQ_EINVAL,
  * NUMSEQ_ENOCLAIMS, NUMSEQ_ENOTFOUND. */
 NUMSEQ_API int numseq_claimed_next(numseq_t *s, uint64_t *cursor, int64_t *out);
+
+/* ------------------------------------------------------------- journal */
+
+/* A sequence may keep a journal: one file per sequence, so that numbers
+ * survive restarts and crashes (docs/durability.md states the promises
+ * P1-P6, docs/journal-format.md the bytes).  nextval stays lock-free and
+ * touches no file while inside the durable reservation of `window`
+ * numbers, which a background thread extends ahead of time; setval,
+ * RESTART, ALTER, claim and release return only once their record is on
+ * disk (fdatasync; concurrent claims and releases share one write and one
+ * fdatasync).  A crash loses at most about two windows of numbers, never
+ * repeats one, and the next open reports exactly which range it skipped
+ * (numseq_journal_info).  After a failed write or fdatasync the sequence
+ * refuses all durable work with NUMSEQ_EFAILED until it is reopened, and
+ * never hands out a number beyond what is durable.  The SEQUENCE claims
+ * policy cannot be journaled yet (NUMSEQ_EPOLICY). */
+
+enum {
+	NUMSEQ_OPEN_CREATE = 1u << 0, /* create the journal if it does not exist */
+	NUMSEQ_OPEN_EXCL = 1u << 1    /* with CREATE: fail (NUMSEQ_EEXIST) if it exists */
+};
+
+#define NUMSEQ_WINDOW_DEFAULT 4096u /* numbers reserved per RESERVE record */
+
+typedef struct numseq_journal_options {
+	uint64_t window; /* 0: NUMSEQ_WINDOW_DEFAULT; at most 2^32 */
+} numseq_journal_options_t;
+
+/* Opens (or with NUMSEQ_OPEN_CREATE creates) the journal at path and the
+ * sequence it holds.  o: the options to create with; for an existing
+ * journal, NULL (use the journal's) or options that must equal the
+ * journal's (else NUMSEQ_EFINGERPRINT).  jo may be NULL.  Recovery: a torn
+ * tail of unacknowledged records is truncated; damage to acknowledged
+ * records refuses to open (NUMSEQ_ECORRUPT; `numseq repair`).
+ * Errors: NUMSEQ_EINVAL, the option codes of numseq_create, NUMSEQ_ENOENT,
+ * NUMSEQ_EEXIST, NUMSEQ_ENOTJOURNAL, NUMSEQ_EVERSION, NUMSEQ_EFINGERPRINT,
+ * NUMSEQ_ECORRUPT, NUMSEQ_ELOCKED (open elsewhere, in this process or
+ * another), NUMSEQ_ESYMLINK, NUMSEQ_EBADFILE, NUMSEQ_EIO, NUMSEQ_ENOSPC,
+ * NUMSEQ_EPOLICY, NUMSEQ_ENOMEM.  Blocking (file I/O). */
+NUMSEQ_API int numseq_open(numseq_t **out, const char *path, unsigned flags,
+                           const numseq_options_t *o, const numseq_journal_options_t *jo,
+                           numseq_error_t *err);
+
+/* Clean close: writes the exact state (no gap at the next open), syncs,
+ * unlocks and frees *s like numseq_destroy (which does the same for a
+ * journaled sequence, without reporting errors).  No other call may run.
+ * Errors: NUMSEQ_EINVAL, NUMSEQ_EIO, NUMSEQ_ENOSPC, NUMSEQ_EFAILED (the
+ * handle is freed in every case). */
+NUMSEQ_API int numseq_close(numseq_t **s, numseq_error_t *err);
+
+/* Rewrites the journal as one snapshot (temp file, fsync, rename, fsync
+ * of the directory; a crash at any point leaves the old or the new file,
+ * both valid).  May run concurrently with everything but close/destroy;
+ * durable calls wait for it.  Errors: NUMSEQ_EINVAL, NUMSEQ_ENOJOURNAL (the
+ * handle was made by numseq_create), NUMSEQ_EIO,
+ * NUMSEQ_ENOSPC, NUMSEQ_EFAILED. */
+NUMSEQ_API int numseq_compact(numseq_t *s, numseq_error_t *err);
+
+typedef struct numseq_journal_info {
+	uint64_t window;     /* W in force */
+	uint64_t file_bytes; /* journal size now */
+	uint64_t records;    /* records in the file */
+	bool failed;         /* an I/O failure stopped durable work */
+	int failed_errno;    /* its errno */
+	/* Recovery at open: */
+	bool clean_open;    /* the last run closed cleanly: nothing skipped */
+	uint64_t truncated; /* bytes of torn tail removed */
+	/* The gap ledger: numbers skipped by crashes (never handed out). */
+	bool gap;          /* the last open skipped a range: */
+	int64_t gap_first; /*   first .. last, every INCREMENT */
+	int64_t gap_last;
+	uint64_t gap_count;  /*   numbers in it (some may have been handed out
+	                           before the crash; none will be after) */
+	uint64_t gap_events; /* crashes that skipped numbers, ever */
+	uint64_t gap_values; /* numbers they skipped, ever (saturating) */
+} numseq_journal_info_t;
+
+/* Errors: NUMSEQ_EINVAL, NUMSEQ_ENOJOURNAL. */
+NUMSEQ_API int numseq_journal_info(numseq_t *s, numseq_journal_info_t *out);
 
 /* "0.1.0" */
 NUMSEQ_API const char *numseq_version(void);

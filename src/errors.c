@@ -66,6 +66,9 @@ const char *numseq_strerror(int code)
 	case NUMSEQ_ESYMLINK: return "journal path is a symbolic link";
 	case NUMSEQ_EBADFILE: return "journal is not a regular file with a single link";
 	case NUMSEQ_EFORK: return "journal handle used in a forked child process";
+	case NUMSEQ_ENOENT: return "the journal does not exist";
+	case NUMSEQ_EEXIST: return "the journal already exists";
+	case NUMSEQ_ENOJOURNAL: return "the sequence has no journal";
 	default:
 		if (code > 0)
 			return "system error (errno value)";
