@@ -338,7 +338,9 @@ size_t numseq__jf_encoded_size(const numseq__jrec_t *r)
 	size_t pl;
 	switch (r->type) {
 	case NUMSEQ__JF_OPTIONS: pl = NUMSEQ__JF_OPTS_LEN + (size_t)r->opts.name_len; break;
-	case NUMSEQ__JF_RESERVE: pl = NUMSEQ__JF_STATE_LEN + 8; break;
+	case NUMSEQ__JF_RESERVE:
+		pl = NUMSEQ__JF_STATE_LEN + 8 + (r->has_from ? NUMSEQ__JF_STATE_LEN : 0);
+		break;
 	case NUMSEQ__JF_STATE:
 	case NUMSEQ__JF_CLOSE: pl = NUMSEQ__JF_STATE_LEN; break;
 	case NUMSEQ__JF_ALTER:
@@ -393,8 +395,14 @@ static int decode_payload(const uint8_t *p, size_t n, numseq__jrec_t *r)
 	case NUMSEQ__JF_OPTIONS:
 		return opts_get(p, n, &r->opts) ? NUMSEQ__JR_NONE : NUMSEQ__JR_PAYLOAD;
 	case NUMSEQ__JF_RESERVE:
-		if (n != NUMSEQ__JF_STATE_LEN + 8 || !state_get(p, &r->state) ||
-		    r->state.cause != 0)
+		/* 0 state | 24 u64 window [| 32 from-state]: the from-state is
+		 * optional (a RESERVE of 60 bytes has none), 84 bytes with it. */
+		if ((n != NUMSEQ__JF_STATE_LEN + 8 && n != 2 * NUMSEQ__JF_STATE_LEN + 8) ||
+		    !state_get(p, &r->state) || r->state.cause != 0)
+			return NUMSEQ__JR_PAYLOAD;
+		r->has_from = n > NUMSEQ__JF_STATE_LEN + 8;
+		if (r->has_from &&
+		    (!state_get(p + NUMSEQ__JF_STATE_LEN + 8, &r->from) || r->from.cause != 0))
 			return NUMSEQ__JR_PAYLOAD;
 		r->window = get64(p + 24);
 		return r->window >= 1 ? NUMSEQ__JR_NONE : NUMSEQ__JR_PAYLOAD;
@@ -533,6 +541,8 @@ int numseq__jf_encode(const numseq__jrec_t *r, uint64_t file_id, uint8_t *buf, s
 	case NUMSEQ__JF_RESERVE:
 		state_put(p, &r->state);
 		put64(p + 24, r->window);
+		if (r->has_from)
+			state_put(p + NUMSEQ__JF_STATE_LEN + 8, &r->from);
 		break;
 	case NUMSEQ__JF_STATE:
 	case NUMSEQ__JF_CLOSE: state_put(p, &r->state); break;
@@ -707,8 +717,6 @@ static int check_runs(struct scan *sc, const numseq__jrec_t *r)
 static int check_context(struct scan *sc, const numseq__jrec_t *r)
 {
 	numseq__jscan_t *out = sc->out;
-	const numseq__jopts_t *o = &out->opts;
-	uint64_t lastp;
 
 	if (out->records == 0) {
 		if (r->type != NUMSEQ__JF_OPTIONS && r->type != NUMSEQ__JF_SNAPSHOT)
@@ -725,19 +733,29 @@ static int check_context(struct scan *sc, const numseq__jrec_t *r)
 	}
 	if (sc->in_base)
 		return r->type == NUMSEQ__JF_SNAPSHOT_RUNS ? check_runs(sc, r) : NUMSEQ__JR_ORDER;
+	int why = numseq__jf_check_next(&out->opts, r);
+	if (why == NUMSEQ__JR_NONE && r->type == NUMSEQ__JF_ALTER)
+		out->opts = r->opts;
+	return why;
+}
+
+int numseq__jf_check_next(const numseq__jopts_t *o, const numseq__jrec_t *r)
+{
+	uint64_t lastp;
+
 	switch (r->type) {
 	case NUMSEQ__JF_OPTIONS:
 	case NUMSEQ__JF_SNAPSHOT:
 	case NUMSEQ__JF_SNAPSHOT_RUNS: return NUMSEQ__JR_ORDER;
 	case NUMSEQ__JF_RESERVE:
+		if (r->has_from && !state_fits(o, &r->from))
+			return NUMSEQ__JR_PAYLOAD;
+		return state_fits(o, &r->state) ? NUMSEQ__JR_NONE : NUMSEQ__JR_PAYLOAD;
 	case NUMSEQ__JF_STATE:
 	case NUMSEQ__JF_CLOSE:
 		return state_fits(o, &r->state) ? NUMSEQ__JR_NONE : NUMSEQ__JR_PAYLOAD;
 	case NUMSEQ__JF_ALTER:
-		if (!alter_allowed(o, &r->opts))
-			return NUMSEQ__JR_PAYLOAD;
-		out->opts = r->opts;
-		return NUMSEQ__JR_NONE;
+		return alter_allowed(o, &r->opts) ? NUMSEQ__JR_NONE : NUMSEQ__JR_PAYLOAD;
 	case NUMSEQ__JF_CLAIM:
 	case NUMSEQ__JF_RELEASE:
 		if (o->claims == NUMSEQ_CLAIMS_NONE)

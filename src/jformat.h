@@ -107,10 +107,16 @@ typedef struct numseq__jrec {
 	const uint8_t *raw; /* its bytes (valid during the visit only) */
 
 	numseq__jstate_t state; /* RESERVE STATE ALTER SNAPSHOT CLOSE */
-	numseq__jopts_t opts;   /* OPTIONS ALTER SNAPSHOT */
-	uint64_t window;        /* RESERVE SNAPSHOT: reservation window W (>= 1) */
-	int64_t value;          /* CLAIM RELEASE */
-	numseq__jrun_t run;     /* CLAIM_RUN RELEASE_RUN */
+	/* RESERVE: the state the counter had reached when the reservation was
+	 * made (cause 0): a crash may skip what lies after it up to .state.
+	 * Optional in the encoding (a 60-byte RESERVE has none: has_from is
+	 * false on decode, and encode writes none when it is false). */
+	numseq__jstate_t from;
+	bool has_from;
+	numseq__jopts_t opts; /* OPTIONS ALTER SNAPSHOT */
+	uint64_t window;      /* RESERVE SNAPSHOT: reservation window W (>= 1) */
+	int64_t value;        /* CLAIM RELEASE */
+	numseq__jrun_t run;   /* CLAIM_RUN RELEASE_RUN */
 	struct {
 		uint64_t claimed;    /* numbers claimed in all the runs */
 		uint32_t run_chunks; /* SNAPSHOT_RUNS records that follow */
@@ -164,6 +170,14 @@ size_t numseq__jf_encoded_size(const numseq__jrec_t *r);
  * field, or cap too small; nothing useful written). */
 int numseq__jf_encode(const numseq__jrec_t *r, uint64_t file_id, uint8_t *buf, size_t cap,
                       size_t *len);
+
+/* The checks the scan makes of a record after the base against the records
+ * before it, whose effective options (base + ALTERs) are o: placement
+ * (no base record; claims only under a bitmap), states and values in
+ * range and on the grid, what an ALTER may change.  A writer calls it
+ * before appending, so that it never writes a record the scan would call
+ * corrupt.  Returns NUMSEQ__JR_NONE or the reason (ORDER, PAYLOAD). */
+int numseq__jf_check_next(const numseq__jopts_t *o, const numseq__jrec_t *r);
 
 /* ------------------------------------------------------------ decoding */
 

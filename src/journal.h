@@ -55,8 +55,8 @@ struct numseq__jreplay {
 
 /* What recovery found. */
 struct numseq__jopened {
-	int64_t last_value; /* the state to resume from: after a clean close the */
-	bool is_called;     /* exact state, otherwise the last reservation's end */
+	int64_t last_value;         /* the state to resume from: after a clean close the */
+	bool is_called;             /* exact state, otherwise the last reservation's end */
 	numseq_journal_info_t info; /* window .. gap_values as after this open */
 };
 
@@ -89,8 +89,8 @@ int numseq__j_state(struct numseq__journal *j, int cause, int64_t last, bool cal
 
 /* ALTER: the new options (all fields given) and the state after it, and
  * the first reservation after it, in one write. */
-int numseq__j_alter(struct numseq__journal *j, const numseq_options_t *o, int64_t last,
-                    bool called, int64_t to_last, bool to_called, numseq_error_t *err);
+int numseq__j_alter(struct numseq__journal *j, const numseq_options_t *o, int64_t last, bool called,
+                    int64_t to_last, bool to_called, numseq_error_t *err);
 
 /* Claims.  The caller brackets its bitmap operation:
  *   numseq__j_claim_begin(j)        shared lock against compaction
@@ -127,5 +127,12 @@ bool numseq__j_failed(struct numseq__journal *j);
 
 /* The figures of numseq_journal_info. */
 void numseq__j_info(struct numseq__journal *j, numseq_journal_info_t *out);
+
+/* ---- test hooks */
+
+/* A "crash": closes the journal's fds (releasing the lock) and frees j
+ * without writing CLOSE, as if the process had died.  The next open
+ * recovers as after a crash (GAP for an open reservation). */
+void numseq__j_abandon(struct numseq__journal *j);
 
 #endif
