@@ -163,12 +163,34 @@ static bool wants_help(int argc, char **argv)
 	return false;
 }
 
+/* The reservation window of this process's opens: NUMSEQ_WINDOW from the
+ * environment, or 0 (the library's default).  The window is a property of
+ * an open, not of the journal (numseq_journal_options_t). */
+static int env_window(const char *cmd, uint64_t *window)
+{
+	const char *e = getenv("NUMSEQ_WINDOW");
+	char why[CLI_WHY_MAX], m[CLI_WHY_MAX + 32];
+
+	*window = 0;
+	if (e == NULL || *e == '\0')
+		return EX_OK;
+	if (!cli_parse_count(e, UINT64_C(1) << 32, window, why, sizeof why)) {
+		(void)snprintf(m, sizeof m, "NUMSEQ_WINDOW: %s", why);
+		return usage_error(cmd, m);
+	}
+	return EX_OK;
+}
+
 static int open_seq(const char *cmd, const char *file, numseq_t **s)
 {
 	numseq_error_t err;
-	err_clear(&err);
+	numseq_journal_options_t jo = {0};
 	*s = NULL;
-	int rc = numseq_open(s, file, 0, NULL, NULL, &err);
+	int ex = env_window(cmd, &jo.window);
+	if (ex != EX_OK)
+		return ex;
+	err_clear(&err);
+	int rc = numseq_open(s, file, 0, NULL, &jo, &err);
 	if (rc != NUMSEQ_OK)
 		return report(cmd, file, rc, &err);
 	return EX_OK;
@@ -529,6 +551,33 @@ static int one_op(const char *cmd, const char *file, char **w, int n)
 
 /* --------------------------------------------------------- commands */
 
+/* The option words of create / alter: argv[0..argc) joined with blanks and
+ * split again, so that `create F "START 5 CYCLE"` and `create F START 5
+ * CYCLE` mean the same.  *buf (free it) holds the words. */
+static int split_args(int argc, char **argv, char **buf, char **words, char *why, size_t whycap)
+{
+	size_t len = 1;
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	*buf = malloc(len);
+	if (*buf == NULL) {
+		(void)snprintf(why, whycap, "out of memory");
+		return -1;
+	}
+	char *p = *buf;
+	for (int i = 0; i < argc; i++) {
+		size_t l = strlen(argv[i]);
+		memcpy(p, argv[i], l);
+		p += l;
+		*p++ = ' ';
+	}
+	*p = '\0';
+	int n = cli_split(*buf, words, CLI_MAX_WORDS);
+	if (n < 0)
+		(void)snprintf(why, whycap, "too many words (at most %d)", CLI_MAX_WORDS);
+	return n;
+}
+
 static int cmd_create(int argc, char **argv)
 {
 	cli_options_t co;
@@ -537,14 +586,25 @@ static int cmd_create(int argc, char **argv)
 	numseq_error_t err;
 	numseq_t *s = NULL;
 
+	char *buf = NULL, *w[CLI_MAX_WORDS];
+
 	if (argc < 2)
 		return usage_error(argv[0], "missing FILE");
-	if (!cli_parse_options(argv + 2, argc - 2, false, &co, why, sizeof why))
+	int n = split_args(argc - 2, argv + 2, &buf, w, why, sizeof why);
+	if (n < 0 || !cli_parse_options(w, n, false, &co, why, sizeof why)) {
+		free(buf);
 		return usage_error(argv[0], why);
+	}
+	int ex = env_window(argv[0], &jo.window);
+	if (ex != EX_OK) {
+		free(buf);
+		return ex;
+	}
 	if (co.has_window)
 		jo.window = co.window;
 	err_clear(&err);
 	int rc = numseq_open(&s, argv[1], NUMSEQ_OPEN_CREATE | NUMSEQ_OPEN_EXCL, &co.o, &jo, &err);
+	free(buf); /* co.o.name pointed into it; numseq_open copied it */
 	if (rc != NUMSEQ_OK)
 		return report(argv[0], argv[1], rc, &err);
 	return close_seq(argv[0], argv[1], &s, EX_OK);
@@ -634,14 +694,21 @@ static int cmd_alter(int argc, char **argv)
 
 	if (argc < 2)
 		return usage_error(argv[0], "missing FILE");
-	if (argc < 3)
+	char *buf = NULL, *w[CLI_MAX_WORDS + 1];
+	/* op_exec wants the operation's name first. */
+	w[0] = "alter";
+	int n = split_args(argc - 2, argv + 2, &buf, w + 1, why, sizeof why);
+	if (n == 0) {
+		free(buf);
 		return usage_error(argv[0], "no options given");
-	if (!cli_parse_options(argv + 2, argc - 2, true, &co, why, sizeof why))
+	}
+	if (n < 0 || !cli_parse_options(w + 1, n, true, &co, why, sizeof why)) {
+		free(buf);
 		return usage_error(argv[0], why);
-	/* op_exec wants the operation's name first: reuse argv[1]'s slot. */
-	char *file = argv[1];
-	argv[1] = "alter";
-	return one_op(argv[0], file, argv + 1, argc - 1);
+	}
+	int ex = one_op(argv[0], argv[1], w, n + 1);
+	free(buf);
+	return ex;
 }
 
 static int cmd_claim_release(int argc, char **argv)
@@ -872,7 +939,7 @@ static int cmd_check(int argc, char **argv)
 	if (ex != EX_OK)
 		return ex;
 	memset(&rp, 0, sizeof rp);
-	int rc = numseq__jf_scan_fd(numseq__jio_posix(), f.fd, NULL, check_visit, &rp, &sc);
+	(void)numseq__jf_scan_fd(numseq__jio_posix(), f.fd, NULL, check_visit, &rp, &sc);
 	char tmp[NAME_MAX + 8];
 	(void)snprintf(tmp, sizeof tmp, "%s.tmp", f.name);
 	bool leftover = fstatat(f.dirfd, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0;
@@ -939,9 +1006,11 @@ static int cmd_check(int argc, char **argv)
 	printf("bad_offset: %" PRIu64 "\n", sc.bad_offset);
 	if (sc.reason == NUMSEQ__JR_ACKED)
 		printf("evidence_offset: %" PRIu64 "\n", sc.evidence_offset);
-	printf("open: refuses (%s): acknowledged records are damaged; `%s repair %s "
-	       "--next-at-least V` writes a new journal from the %" PRIu64 " valid records\n",
-	       numseq_strerror(rc), prog, argv[1], sc.records);
+	printf("open: refuses (%s); `%s repair %s --next-at-least V` writes a new journal "
+	       "from the %" PRIu64 " valid records\n",
+	       sc.reason == NUMSEQ__JR_ACKED ? "acknowledged records are damaged"
+	                                     : numseq__jf_reason_str(sc.reason),
+	       prog, argv[1], sc.records);
 	return EX_JOURNAL;
 }
 
@@ -1234,6 +1303,68 @@ static int repair_visit(void *ctx, const numseq__jrec_t *r)
 	return 0;
 }
 
+/* What the intact records after the damage say: a repair never resumes
+ * before a reservation or a state any of them holds, and keeps every number
+ * they claim (a release there is not replayed: keeping a number claimed is
+ * the safe side).  Options come from the valid prefix only. */
+struct salvage {
+	uint64_t records;
+	uint64_t alters;
+	bool have_next;
+	int64_t next;   /* furthest next value a state after the damage implies */
+	bool exhausted; /* one of them was at the bound */
+};
+
+static void salvage_state(struct salvage *sv, const numseq__jopts_t *o, const numseq__jstate_t *st)
+{
+	int64_t next = st->last_value;
+	bool asc = o->increment > 0;
+
+	if (st->is_called && __builtin_add_overflow(next, o->increment, &next)) {
+		sv->exhausted = true;
+		return;
+	}
+	if (!sv->have_next || (asc ? next > sv->next : next < sv->next))
+		sv->next = next;
+	sv->have_next = true;
+}
+
+/* Decodes every intact record of this file in buf (the bytes from the
+ * damage to the end of the file), at every offset where one starts. */
+static void salvage_tail(struct replay *rp, const uint8_t *buf, size_t n, uint64_t file_id,
+                         struct salvage *sv)
+{
+	size_t off = 0;
+
+	while (off + NUMSEQ__JF_OVERHEAD <= n) {
+		numseq__jrec_t r;
+		int reason = 0;
+		if (numseq__jf_decode(buf + off, n - off, file_id, &r, &reason) != NUMSEQ_OK ||
+		    r.length < NUMSEQ__JF_OVERHEAD) {
+			off++;
+			continue;
+		}
+		sv->records++;
+		switch (r.type) {
+		case NUMSEQ__JF_ALTER: sv->alters++; /* fallthrough */
+		case NUMSEQ__JF_RESERVE:
+		case NUMSEQ__JF_STATE:
+		case NUMSEQ__JF_CLOSE:
+		case NUMSEQ__JF_SNAPSHOT: salvage_state(sv, &rp->opts, &r.state); break;
+		case NUMSEQ__JF_CLAIM:
+			if (rp->claims != NULL)
+				replay_run(rp, r.value, 1, true);
+			break;
+		case NUMSEQ__JF_CLAIM_RUN:
+			if (rp->claims != NULL)
+				replay_run(rp, r.run.first, r.run.count, true);
+			break;
+		default: break;
+		}
+		off += r.length;
+	}
+}
+
 /* Where the repaired sequence resumes: the first value the next nextval
  * returns (is_called false), or, when nothing is left before the bound,
  * the last value on the grid with is_called true (exhausted). */
@@ -1253,13 +1384,19 @@ static int64_t last_on_grid(const numseq__jopts_t *o, bool has_grid)
 	                        : (int64_t)((uint64_t)o->minvalue + off);
 }
 
-static struct resume resume_point(const struct replay *rp, int64_t at_least)
+static struct resume resume_point(const struct replay *rp, const struct salvage *sv,
+                                  int64_t at_least)
 {
 	const numseq__jopts_t *o = &rp->opts;
 	bool asc = o->increment > 0;
 	bool grid = o->claims != NUMSEQ_CLAIMS_NONE;
 	struct resume r = {last_on_grid(o, grid), true};
 	int64_t next = o->start;
+
+	if (sv->exhausted)
+		return r;
+	if (sv->have_next && (asc ? sv->next > at_least : sv->next < at_least))
+		at_least = sv->next;
 
 	if (rp->have_state) {
 		next = rp->state.last_value;
@@ -1287,8 +1424,9 @@ static struct resume resume_point(const struct replay *rp, int64_t at_least)
 }
 
 /* Builds the new journal at tmppath from what the scan kept. */
-static int repair_build(const char *cmd, const char *tmppath, struct replay *rp, int64_t at_least,
-                        struct resume *res, uint64_t *restored)
+static int repair_build(const char *cmd, const char *tmppath, struct replay *rp,
+                        const struct salvage *sv, int64_t at_least, struct resume *res,
+                        uint64_t *restored)
 {
 	numseq_options_t o;
 	numseq_journal_options_t jo = {rp->window};
@@ -1311,7 +1449,7 @@ static int repair_build(const char *cmd, const char *tmppath, struct replay *rp,
 			(*restored)++;
 		}
 	}
-	*res = resume_point(rp, at_least);
+	*res = resume_point(rp, sv, at_least);
 	if (rp->opts.claims != NUMSEQ_CLAIMS_LOWEST_FREE &&
 	    (rc = numseq_setval(s, res->value, res->exhausted, &err)) != NUMSEQ_OK)
 		goto fail;
@@ -1357,10 +1495,31 @@ static int cmd_repair(int argc, char **argv)
 		return report(argv[0], file, rc, NULL);
 	}
 	memset(&rp, 0, sizeof rp);
+	struct salvage sv;
+	memset(&sv, 0, sizeof sv);
 	rc = numseq__jf_scan_fd(io, f.fd, NULL, repair_visit, &rp, &sc);
+	ex = EX_OK;
+	if ((sc.verdict == NUMSEQ__JV_CORRUPT || sc.verdict == NUMSEQ__JV_TORN) && rp.have_opts &&
+	    sc.size > sc.bad_offset) {
+		uint64_t tail = sc.size - sc.bad_offset;
+		uint8_t *buf = tail <= (UINT64_C(1) << 30) ? malloc((size_t)tail) : NULL;
+		size_t got = 0;
+		if (buf == NULL ||
+		    numseq__jio_pread_all(io, f.fd, buf, (size_t)tail, sc.bad_offset, &got) != 0) {
+			(void)fprintf(stderr,
+			              "%s repair: %s: cannot read the %" PRIu64
+			              " bytes after the damage; refusing to guess\n",
+			              prog, file, tail);
+			ex = EX_IO;
+		} else {
+			salvage_tail(&rp, buf, got, sc.hdr.file_id, &sv);
+		}
+		free(buf);
+	}
 	(void)close(f.fd);
 	f.fd = -1;
-	ex = EX_OK;
+	if (ex != EX_OK)
+		goto out;
 	if (sc.verdict == NUMSEQ__JV_CLEAN) {
 		(void)fprintf(stderr, "%s repair: %s: the journal is clean: nothing to repair\n",
 		              prog, file);
@@ -1395,7 +1554,7 @@ static int cmd_repair(int argc, char **argv)
 	uint64_t restored = 0;
 	(void)snprintf(tmpname, sizeof tmpname, "%s.repair", f.name);
 	(void)snprintf(tmppath, sizeof tmppath, "%s/%s", f.dir, tmpname);
-	ex = repair_build(argv[0], tmppath, &rp, at_least, &res, &restored);
+	ex = repair_build(argv[0], tmppath, &rp, &sv, at_least, &res, &restored);
 	if (ex != EX_OK) {
 		(void)unlinkat(f.dirfd, tmpname, 0);
 		goto out_lock;
@@ -1439,6 +1598,14 @@ static int cmd_repair(int argc, char **argv)
 	printf("damaged: %s (%s: %s at offset %" PRIu64 ")\n", file, verdict_name(sc.verdict),
 	       numseq__jf_reason_str(sc.reason), sc.bad_offset);
 	printf("kept_records: %" PRIu64 "\n", sc.records);
+	printf("salvaged_records: %" PRIu64 " (intact records after the damage: states and claims "
+	       "only)\n",
+	       sv.records);
+	if (sv.alters > 0)
+		printf("warning: %" PRIu64
+		       " ALTER records after the damage were not applied: check "
+		       "the options (stat) and ALTER again if needed\n",
+		       sv.alters);
 	if (rp.have_state)
 		printf("last_state: last_value=%" PRId64 " is_called=%s (%s)\n",
 		       rp.state.last_value, bool_str(rp.state.is_called),
@@ -1555,6 +1722,10 @@ static void print_usage(FILE *out)
 
 static int cmd_help(int argc, char **argv)
 {
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		print_help(find_command("help"));
+		return EX_OK;
+	}
 	if (argc < 2) {
 		print_usage(stdout);
 		return EX_OK;
