@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "claimmap.h"
+#include "journal.h"
 #include "numseq_internal.h"
 
 struct numseq__claims {
@@ -45,7 +46,8 @@ struct numseq__claims {
 	_Atomic bool cycle;     /* LOWEST_FREE: wrap to the range's start */
 
 	struct numseq__claims_geom g;
-	uint64_t step; /* |INCREMENT| */
+	uint64_t step;             /* |INCREMENT| */
+	struct numseq__journal *j; /* numseq_open's journal, or NULL */
 };
 
 numseq_claims_t numseq__claims_policy(const struct numseq__claims *c)
@@ -215,6 +217,12 @@ void numseq__claims_destroy(struct numseq__claims *c)
 
 /* -------------------------------------------------------------- nextval */
 
+static int journal_failed(const struct numseq__claims *c, const char *fn, numseq_error_t *err)
+{
+	return numseq__fail(err, NUMSEQ_EFAILED, NUMSEQ__SQLSTATE_STATE,
+	                    "%s: the journal of sequence \"%s\" failed; reopen it", fn, c->g.name);
+}
+
 static int full_fail(const struct numseq__claims *c, numseq_error_t *err)
 {
 	return numseq__fail(err, NUMSEQ_EFULL, NUMSEQ__SQLSTATE_LIMIT,
@@ -379,11 +387,26 @@ static int nextval_cyclic(struct numseq__claims *c, struct numseq__sess_ent *se,
 int numseq__claims_nextval(numseq_t *s, struct numseq__claims *c, struct numseq__sess_ent *se,
                            int64_t *out, numseq_error_t *err)
 {
-	switch (c->g.policy) {
-	case NUMSEQ_CLAIMS_LOWEST_FREE: return nextval_lowest(c, se, out, err);
-	case NUMSEQ_CLAIMS_CYCLIC: return nextval_cyclic(c, se, out, err);
-	default: return nextval_sequence(s, c, se, out, err);
-	}
+	uint64_t lsn;
+	int rc;
+	if (c->g.policy == NUMSEQ_CLAIMS_SEQUENCE)
+		return nextval_sequence(s, c, se, out, err);
+	if (c->j == NULL)
+		return c->g.policy == NUMSEQ_CLAIMS_LOWEST_FREE ? nextval_lowest(c, se, out, err)
+		                                                : nextval_cyclic(c, se, out, err);
+	/* Journal: the number taken is a claim.  Its CLAIM record is appended
+	 * right after the take, under the compaction lock, and is durable
+	 * (group commit) before nextval returns it. */
+	numseq__j_claim_begin(c->j);
+	rc = c->g.policy == NUMSEQ_CLAIMS_LOWEST_FREE ? nextval_lowest(c, se, out, err)
+	                                              : nextval_cyclic(c, se, out, err);
+	lsn = rc == NUMSEQ_OK ? numseq__j_claim_log(c->j, *out, true) : 0;
+	numseq__j_claim_end(c->j);
+	if (rc != NUMSEQ_OK)
+		return rc;
+	if (lsn == 0)
+		return journal_failed(c, "nextval", err);
+	return numseq__j_sync(c->j, lsn, err);
 }
 
 /* -------------------------------------------------------- writer hooks */
@@ -497,6 +520,20 @@ int numseq_claim(numseq_t *s, int64_t v, numseq_error_t *err)
 	rc = pos_or_fail(c, "claim", v, &pos, err);
 	if (rc != NUMSEQ_OK)
 		return rc;
+	if (c->j != NULL) {
+		uint64_t lsn = 0;
+		if (numseq__j_failed(c->j))
+			return journal_failed(c, "claim", err);
+		numseq__j_claim_begin(c->j);
+		rc = numseq__cmap_set(&c->map, pos);
+		if (rc == 1 && (lsn = numseq__j_claim_log(c->j, v, true)) == 0)
+			(void)numseq__cmap_clear(&c->map, pos); /* never acknowledged */
+		numseq__j_claim_end(c->j);
+		if (rc == 1)
+			return lsn == 0 ? journal_failed(c, "claim", err)
+			                : numseq__j_sync(c->j, lsn, err);
+		return rc == 0 ? claimed_fail(c, v, err) : nomem_fail(err);
+	}
 	rc = numseq__cmap_set(&c->map, pos);
 	if (rc == 1)
 		return NUMSEQ_OK;
@@ -513,8 +550,27 @@ int numseq_release(numseq_t *s, int64_t v, numseq_error_t *err)
 	rc = pos_or_fail(c, "release", v, &pos, err);
 	if (rc != NUMSEQ_OK)
 		return rc;
-	if (numseq__cmap_clear(&c->map, pos) == 1)
+	if (c->j != NULL) {
+		/* The RELEASE record goes before the clear, so that for any
+		 * number the LSN order of its records follows its bit's changes
+		 * (a reuse's CLAIM comes after this RELEASE). */
+		uint64_t lsn = 0;
+		if (numseq__j_failed(c->j))
+			return journal_failed(c, "release", err);
+		numseq__j_claim_begin(c->j);
+		if (numseq__cmap_test(&c->map, pos) &&
+		    (lsn = numseq__j_claim_log(c->j, v, false)) != 0)
+			rc = numseq__cmap_clear(&c->map, pos);
+		else
+			rc = 0;
+		numseq__j_claim_end(c->j);
+		if (rc == 1)
+			return numseq__j_sync(c->j, lsn, err);
+		if (numseq__j_failed(c->j))
+			return journal_failed(c, "release", err);
+	} else if (numseq__cmap_clear(&c->map, pos) == 1) {
 		return NUMSEQ_OK;
+	}
 	return numseq__fail(err, NUMSEQ_ENOTCLAIMED, NUMSEQ__SQLSTATE_STATE,
 	                    "release: value %lld of sequence \"%s\" is not claimed", (long long)v,
 	                    c->g.name);
@@ -590,4 +646,40 @@ int numseq_claimed_next(numseq_t *s, uint64_t *cursor, int64_t *out)
 	*out = num_of(c, pos);
 	*cursor = pos + 1;
 	return NUMSEQ_OK;
+}
+
+/* ------------------------------------------------------------- journal */
+
+void numseq__claims_set_journal(struct numseq__claims *c, struct numseq__journal *j)
+{
+	c->j = j;
+}
+
+int numseq__claims_replay(struct numseq__claims *c, int64_t first, uint64_t count, bool claimed)
+{
+	uint64_t pos = 0;
+	if (count == 0 || pos_of(&c->g, c->step, first, &pos) != NUMSEQ_OK ||
+	    count > c->g.capacity - pos)
+		return NUMSEQ_ECORRUPT; /* a record outside this sequence's numbers */
+	for (uint64_t i = 0; i < count; i++) {
+		int rc = claimed ? numseq__cmap_set(&c->map, pos + i)
+		                 : numseq__cmap_clear(&c->map, pos + i);
+		if (rc < 0)
+			return rc;
+	}
+	return NUMSEQ_OK;
+}
+
+int numseq__claims_next_run(struct numseq__claims *c, uint64_t *cursor, int64_t *first,
+                            uint64_t *count)
+{
+	uint64_t p = 0, end = c->g.capacity;
+	if (*cursor >= c->g.capacity || numseq__cmap_find_set(&c->map, *cursor, &p) != 1)
+		return 0;
+	if (numseq__cmap_find_clear(&c->map, p, &end) != 1)
+		end = c->g.capacity;
+	*first = num_of(c, p);
+	*count = end - p;
+	*cursor = end;
+	return 1;
 }

@@ -137,6 +137,15 @@ int numseq__claims_mark(numseq_t *s, struct numseq__claims *c, struct numseq__se
                         int64_t v, int64_t *out, numseq_error_t *err);
 numseq_claims_t numseq__claims_policy(const struct numseq__claims *c);
 
+/* Journal (numseq_open): the claims are journaled from now on; replay of
+ * the journal's claims at open (no journal writes); the claimed runs in
+ * order for compaction (1 and a run, 0 at the end). */
+struct numseq__journal;
+void numseq__claims_set_journal(struct numseq__claims *c, struct numseq__journal *j);
+int numseq__claims_replay(struct numseq__claims *c, int64_t first, uint64_t count, bool claimed);
+int numseq__claims_next_run(struct numseq__claims *c, uint64_t *cursor, int64_t *first,
+                            uint64_t *count);
+
 /* Writer hooks, called by sequence.c with the writer mutex held.
  * setval: 1 = "handled here" (LOWEST_FREE / CYCLIC: the core counter is not
  * used), 0 = go on with the core setval (SEQUENCE), or an error. */

@@ -28,6 +28,8 @@
 
 #include <ck_backoff.h>
 
+#include "jformat.h"
+#include "journal.h"
 #include "numseq_internal.h"
 #include "numseq_test.h"
 
@@ -44,7 +46,7 @@
 #define SLOT_BUSY UINT64_MAX               /* slot gen while a writer rewrites it */
 #define SLOT_PENDING (UINT64_MAX - 1)      /* slot gen of an ALTER epoch not yet computed */
 #define NUMSEQ_MAGIC 0x6e756d73u           /* "nums" */
-#define NUMSEQ_MAGIC_CLAIMS 0x6e756d63u    /* "numc": has a claimed-number bitmap */
+#define NUMSEQ_MAGIC_SLOW 0x6e756d63u      /* "numc": a bitmap or a journal: no hot path */
 #define NAME_MAX_LEN 63
 
 #define F_CYCLE 1u
@@ -90,6 +92,7 @@ struct epoch {
 	int64_t last0; /* state at ticket 0: last_value … */
 	bool called0;  /* … and is_called */
 	uint64_t cgen; /* cache_gen under which blocks of this epoch may be cached */
+	uint64_t dcap; /* journal: tickets below it are durable (UINT64_MAX: no journal) */
 	struct params p;
 };
 
@@ -121,6 +124,10 @@ struct slot {
 	_Atomic int64_t start, min, max;
 	_Atomic int type;
 	_Atomic uint64_t cgen;
+	/* Journal: tickets below dcap are covered by a durable reservation.
+	 * Raised in place (only grows) by the reservation thread under wlock;
+	 * any value a reader sees is a valid, possibly low, bound. */
+	_Atomic uint64_t dcap;
 };
 
 /* The cache-line layout below is deliberate (the hot word alone on its
@@ -165,9 +172,26 @@ struct numseq {
 		_Atomic uint64_t gen;
 		_Atomic uint64_t pos;
 	} posring[NPOS];
+
+	/* The journal (numseq_open), or NULL.  window: W, the tickets one
+	 * reservation covers.  The reservation thread (reserver_main) extends
+	 * the current epoch's dcap when kicked (xkick, under xmu); threads
+	 * whose ticket is past dcap sleep on dcv until it grows. */
+	struct numseq__journal *j;
+	uint64_t window;
+	pthread_t xthr;
+	pthread_mutex_t xmu;
+	pthread_cond_t xcv, dcv;
+	bool xkick, xstop;
+	_Atomic bool xkicked; /* a kick is pending: nextval need not take xmu */
 };
 
 static_assert(offsetof(struct numseq, mgen) >= 64, "hot word must be alone on its line");
+
+/* Journal: defined in the journal section at the end of this file. */
+static void free_sequence(struct numseq *s);
+static void kick_reserver(struct numseq *s);
+static int wait_durable(struct numseq *s, uint64_t g, uint64_t t, numseq_error_t *err);
 static_assert(offsetof(struct numseq, magic) < 128, "nextval's read-mostly fields share one line");
 
 static _Atomic uint64_t next_id = 1;
@@ -212,6 +236,7 @@ static void epoch_init(struct epoch *e, int64_t last, bool called, const struct 
 	e->p = *p;
 	e->last0 = last;
 	e->called0 = called;
+	e->dcap = UINT64_MAX;
 	e->wrap = p->inc > 0 ? p->min : p->max;
 	e->lap = count_to_bound(e->wrap, p);
 	if (!called) {
@@ -308,6 +333,7 @@ static void slot_write(struct slot *d, uint64_t gen, const struct epoch *e, uint
 	atomic_store_explicit(&d->max, e->p.max, memory_order_release);
 	atomic_store_explicit(&d->type, (int)e->p.type, memory_order_release);
 	atomic_store_explicit(&d->cgen, e->cgen, memory_order_release);
+	atomic_store_explicit(&d->dcap, e->dcap, memory_order_release);
 	atomic_store_explicit(&d->gen, gen, memory_order_release);
 }
 
@@ -374,6 +400,7 @@ static void slot_read(struct slot *d, struct epoch *e)
 	e->p.max = atomic_load_explicit(&d->max, memory_order_acquire);
 	e->p.type = (numseq_type_t)atomic_load_explicit(&d->type, memory_order_acquire);
 	e->cgen = atomic_load_explicit(&d->cgen, memory_order_acquire);
+	e->dcap = atomic_load_explicit(&d->dcap, memory_order_acquire);
 }
 
 /* One step of waiting for a writer (only for a PENDING ALTER epoch):
@@ -574,7 +601,7 @@ static int init_params(const numseq_options_t *o, bool is_init, struct params *p
 
 static inline bool handle_ok(const struct numseq *s)
 {
-	return s != NULL && (s->magic == NUMSEQ_MAGIC || s->magic == NUMSEQ_MAGIC_CLAIMS);
+	return s != NULL && (s->magic == NUMSEQ_MAGIC || s->magic == NUMSEQ_MAGIC_SLOW);
 }
 
 static int bad_handle(numseq_error_t *err, const char *fn)
@@ -663,7 +690,7 @@ int numseq_create(numseq_t **out, const numseq_options_t *o, numseq_error_t *err
 	}
 	s->rebase_at = REBASE_DEFAULT;
 	s->cl_policy = cg.policy;
-	s->magic = s->cl != NULL ? NUMSEQ_MAGIC_CLAIMS : NUMSEQ_MAGIC;
+	s->magic = s->cl != NULL ? NUMSEQ_MAGIC_SLOW : NUMSEQ_MAGIC;
 
 	epoch_init(&e, last, called, &p);
 	e.cgen = 0;
@@ -683,11 +710,9 @@ int numseq_destroy(numseq_t **sp)
 	if (sp == NULL || !handle_ok(*sp))
 		return NUMSEQ_EINVAL;
 	s = *sp;
-	numseq__live_del(s->id);
-	s->magic = 0;
-	numseq__claims_destroy(s->cl);
-	pthread_mutex_destroy(&s->wlock);
-	free(s);
+	if (s->j != NULL)
+		return numseq_close(sp, NULL);
+	free_sequence(s);
 	*sp = NULL;
 	return NUMSEQ_OK;
 }
@@ -789,6 +814,23 @@ static uint64_t writer_current(struct numseq *s, struct epoch *e, uint64_t *w, u
 	return g;
 }
 
+/* An epoch continuing e after `served` of its tickets keeps the rest of
+ * e's durable reservation. */
+static uint64_t carry_dcap(const struct epoch *e, uint64_t served)
+{
+	if (e->dcap == UINT64_MAX)
+		return UINT64_MAX;
+	return e->dcap > served ? e->dcap - served : 0;
+}
+
+/* Journal: the first reservation of a new state (wlock held): the state
+ * after `window` tickets of ne, which becomes ne's dcap once durable. */
+static void reservation_end(const struct numseq *s, const struct epoch *ne, int64_t *to_last,
+                            bool *to_called)
+{
+	epoch_state(ne, s->window, to_last, to_called);
+}
+
 /* Continues the current epoch in a fresh one from ticket rebase_at, so the
  * ticket field never overflows into the tag.  Called by a reader that drew
  * a ticket >= rebase_at in epoch gen. */
@@ -804,6 +846,7 @@ static void rebase(struct numseq *s, uint64_t gen)
 		epoch_state(&e, served, &last, &called);
 		epoch_init(&ne, last, called, &e.p);
 		ne.cgen = e.cgen;
+		ne.dcap = carry_dcap(&e, served);
 		install(s, gen, &ne, false);
 	}
 	pthread_mutex_unlock(&s->wlock);
@@ -845,6 +888,20 @@ int numseq_setval(numseq_t *s, int64_t v, bool is_called, numseq_error_t *err)
 	}
 	epoch_init(&ne, v, is_called, &e.p);
 	ne.cgen = e.cgen; /* other threads keep their caches */
+	if (s->j != NULL) {
+		/* Acknowledged means on disk: the new state and its first
+		 * reservation are durable before any thread can draw from it. */
+		int64_t tl;
+		bool tc;
+		int rc;
+		reservation_end(s, &ne, &tl, &tc);
+		rc = numseq__j_state(s->j, NUMSEQ__JF_CAUSE_SETVAL, v, is_called, tl, tc, err);
+		if (rc != NUMSEQ_OK) {
+			pthread_mutex_unlock(&s->wlock);
+			return rc;
+		}
+		ne.dcap = s->window;
+	}
 	install(s, g, &ne, true);
 	pthread_mutex_unlock(&s->wlock);
 
@@ -874,6 +931,37 @@ done:
  * under steady nextval traffic: the recompute takes longer than the gap
  * between two fetch_adds.
  */
+/* Journal: the ALTER record with the options now in force for ne, its
+ * state and first reservation; ne.dcap on success (wlock held). */
+static int journal_alter(struct numseq *s, struct epoch *ne, const numseq_options_t *given,
+                         numseq_error_t *err)
+{
+	numseq_options_t o;
+	int64_t tl;
+	bool tc;
+	int rc;
+	(void)given;
+	memset(&o, 0, sizeof o);
+	o.set = NUMSEQ_OPT_TYPE | NUMSEQ_OPT_START | NUMSEQ_OPT_INCREMENT | NUMSEQ_OPT_MINVALUE |
+	        NUMSEQ_OPT_MAXVALUE | NUMSEQ_OPT_CYCLE | NUMSEQ_OPT_CACHE | NUMSEQ_OPT_NAME |
+	        NUMSEQ_OPT_CLAIMS;
+	o.type = ne->p.type;
+	o.start = ne->p.start;
+	o.increment = ne->p.inc;
+	o.minvalue = ne->p.min;
+	o.maxvalue = ne->p.max;
+	o.cache = ne->p.cache;
+	o.cycle = ne->p.cycle;
+	o.name = s->name;
+	if (s->cl != NULL)
+		numseq__claims_options(s->cl, &o);
+	reservation_end(s, ne, &tl, &tc);
+	rc = numseq__j_alter(s->j, &o, ne->last0, ne->called0, tl, tc, err);
+	if (rc == NUMSEQ_OK)
+		ne->dcap = s->window;
+	return rc;
+}
+
 int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 {
 	struct epoch e, ne;
@@ -917,6 +1005,13 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 	if (restart) {
 		epoch_init(&ne, last, called, &p);
 		ne.cgen = cg;
+		if (s->j != NULL) {
+			rc = journal_alter(s, &ne, o, err);
+			if (rc != NUMSEQ_OK) {
+				pthread_mutex_unlock(&s->wlock);
+				return rc;
+			}
+		}
 		install(s, g, &ne, true);
 	} else {
 		served = pending_begin(s, g, true, true);
@@ -928,6 +1023,15 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 		 * continues with the old parameters, and caches survive. */
 		epoch_init(&ne, last, called, rc == NUMSEQ_OK ? &p : &e.p);
 		ne.cgen = rc == NUMSEQ_OK ? cg : e.cgen;
+		ne.dcap = carry_dcap(&e, served);
+		/* Journal: written inside the PENDING window (draws of the new
+		 * epoch wait for it); if it fails, so does the ALTER. */
+		if (rc == NUMSEQ_OK && s->j != NULL &&
+		    (rc = journal_alter(s, &ne, o, err)) != NUMSEQ_OK) {
+			epoch_init(&ne, last, called, &e.p);
+			ne.cgen = e.cgen;
+			ne.dcap = carry_dcap(&e, served);
+		}
 		pending_end(s, g, &ne, 0, true);
 	}
 	if (rc == NUMSEQ_OK && s->cl != NULL)
@@ -1090,6 +1194,7 @@ static __attribute__((noinline)) int take_block_slow(struct numseq *s, uint64_t 
 	 * block, which runs to the bound (or the end of the lap). */
 	epoch_init(&from, last, called, &e.p);
 	from.cgen = e.cgen;
+	from.dcap = carry_dcap(&e, served);
 	if (from.n1 == 0) {
 		rc = limit_error(s, e.p.inc > 0, e.p.inc > 0 ? e.p.max : e.p.min, err);
 		ne = from;
@@ -1103,6 +1208,7 @@ static __attribute__((noinline)) int take_block_slow(struct numseq *s, uint64_t 
 		epoch_init(&ne, u2i((uint64_t)from.first + (m - 1) * (uint64_t)e.p.inc), true,
 		           &e.p);
 		ne.cgen = e.cgen;
+		ne.dcap = carry_dcap(&e, served + m);
 		if (!brk)
 			pos += m;
 	}
@@ -1133,6 +1239,22 @@ static int take_block(struct numseq *s, uint64_t k, numseq_block_t *b, uint64_t 
 		if (avail == 0)
 			return limit_error(s, e.p.inc > 0, e.p.inc > 0 ? e.p.max : e.p.min, err);
 		m = k < avail ? k : avail;
+		if (e.dcap != UINT64_MAX) {
+			/* Journal: the block stops at the durable reservation. */
+			int rc;
+			if (t >= e.dcap) {
+				rc = wait_durable(s, g, t, err);
+				if (rc < 0)
+					return rc;
+				continue;
+			}
+			if (m > e.dcap - t)
+				m = e.dcap - t;
+			if (m > s->rebase_at - t)
+				m = s->rebase_at - t;
+			if (t + m + s->window / 2 >= e.dcap)
+				kick_reserver(s);
+		}
 		if (m > s->rebase_at - t)
 			return take_block_slow(s, k, b, cgen, err);
 		/* seq_cst as nextval's fetch_add (acquire is what pairs); the
@@ -1302,23 +1424,19 @@ static __attribute__((noinline)) int nextval_full(struct numseq *s, struct numse
 static inline __attribute__((always_inline)) int
 draw_hot(struct numseq *s, struct numseq__sess_ent *se, int64_t *out, numseq_error_t *err);
 
+static int nextval_slow(struct numseq *s, struct numseq__sess_ent *se, int64_t *out,
+                        numseq_error_t *err);
+
 static __attribute__((noinline)) int nextval_cold(numseq_t *s, int64_t *out, numseq_error_t *err)
 {
 	struct numseq__sess *ss;
 	struct numseq__sess_ent *se;
 
-	/* A sequence with a bitmap, used last by this thread: no lookup. */
-	if (s != NULL && s->magic == NUMSEQ_MAGIC_CLAIMS && out != NULL &&
-	    numseq__tls.last_id == s->id) {
-		int64_t v = 0; /* set by draw_hot when it returns NUMSEQ_OK */
-		int rc;
-		if (s->cl_policy != NUMSEQ_CLAIMS_SEQUENCE)
-			return numseq__claims_nextval(s, s->cl, numseq__tls.last, out, err);
-		rc = draw_hot(s, numseq__tls.last, &v, err);
-		return rc != NUMSEQ_OK
-		               ? rc
-		               : numseq__claims_mark(s, s->cl, numseq__tls.last, v, out, err);
-	}
+	/* A sequence with a bitmap or a journal, used last by this thread:
+	 * no lookup. */
+	if (s != NULL && s->magic == NUMSEQ_MAGIC_SLOW && out != NULL &&
+	    numseq__tls.last_id == s->id)
+		return nextval_slow(s, numseq__tls.last, out, err);
 	if (!handle_ok(s) || out == NULL || (ss = numseq__sess_get()) == NULL)
 		return nextval_args(s, out, err);
 	se = numseq__tls.last;
@@ -1327,8 +1445,8 @@ static __attribute__((noinline)) int nextval_cold(numseq_t *s, int64_t *out, num
 		if (se == NULL)
 			return nextval_args(s, out, err);
 	}
-	if (s->cl != NULL)
-		return numseq__claims_nextval(s, s->cl, se, out, err);
+	if (s->magic == NUMSEQ_MAGIC_SLOW)
+		return nextval_slow(s, se, out, err);
 	return numseq__draw(s, se, out, err);
 }
 
@@ -1441,10 +1559,13 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 	return draw_hot(s, numseq__tls.last, out, err);
 }
 
+static int draw_durable(struct numseq *s, struct numseq__sess_ent *se, int64_t *out,
+                        numseq_error_t *err);
+
 /* For the SEQUENCE claims policy: the same draw as numseq_nextval's. */
 int numseq__draw(numseq_t *s, struct numseq__sess_ent *se, int64_t *out, numseq_error_t *err)
 {
-	int rc = draw_hot(s, se, out, err);
+	int rc = s->j != NULL ? draw_durable(s, se, out, err) : draw_hot(s, se, out, err);
 	/* lastval moves on success only, as in PostgreSQL. */
 	if (rc == NUMSEQ_OK && numseq__tls.last != se)
 		numseq__set_last(se);
@@ -1509,8 +1630,9 @@ int numseq_read(numseq_t *s, int64_t *last_value, bool *is_called)
 	if (s->cl != NULL && numseq__claims_read(s->cl, last_value, is_called))
 		return NUMSEQ_OK;
 	(void)read_current(s, &e, &w);
-	t = word_ticket(w);
-	epoch_state(&e, served_tickets(s, t), &last, &called);
+	t = served_tickets(s, word_ticket(w));
+	/* Journal: tickets past the reservation were not handed out. */
+	epoch_state(&e, t < e.dcap ? t : e.dcap, &last, &called);
 	*last_value = last;
 	*is_called = called;
 	return NUMSEQ_OK;
@@ -1558,6 +1680,7 @@ int numseq__set_rebase_at(numseq_t *s, uint64_t rebase_at)
 	s->rebase_at = rebase_at;
 	epoch_init(&ne, last, called, &e.p);
 	ne.cgen = e.cgen;
+	ne.dcap = carry_dcap(&e, served);
 	install(s, g, &ne, true);
 	pthread_mutex_unlock(&s->wlock);
 	return NUMSEQ_OK;
@@ -1568,4 +1691,405 @@ uint64_t numseq__epoch(numseq_t *s)
 	if (!handle_ok(s))
 		return 0;
 	return atomic_load_explicit(&s->cur_gen, memory_order_acquire);
+}
+
+/* ---------------------------------------------------------------- journal */
+
+/* nextval of a sequence with a bitmap or a journal (magic SLOW). */
+static int nextval_slow(struct numseq *s, struct numseq__sess_ent *se, int64_t *out,
+                        numseq_error_t *err)
+{
+	int64_t v = 0;
+	int rc;
+	if (s->cl != NULL && s->cl_policy != NUMSEQ_CLAIMS_SEQUENCE)
+		return numseq__claims_nextval(s, s->cl, se, out, err);
+	rc = s->j != NULL ? draw_durable(s, se, &v, err) : draw_hot(s, se, &v, err);
+	if (rc != NUMSEQ_OK)
+		return rc;
+	if (s->cl != NULL)
+		return numseq__claims_mark(s, s->cl, se, v, out, err);
+	if (numseq__tls.last != se)
+		numseq__set_last(se);
+	*out = v;
+	return NUMSEQ_OK;
+}
+
+/* Wakes the reservation thread (at most one pending kick: the flag keeps
+ * nextval off xmu while one is pending). */
+static void kick_reserver(struct numseq *s)
+{
+	/* relaxed: a hint; the mutex orders the kick itself. */
+	if (atomic_load_explicit(&s->xkicked, memory_order_relaxed) ||
+	    atomic_exchange_explicit(&s->xkicked, true, memory_order_relaxed))
+		return;
+	pthread_mutex_lock(&s->xmu);
+	s->xkick = true;
+	pthread_cond_signal(&s->xcv);
+	pthread_mutex_unlock(&s->xmu);
+}
+
+/*
+ * Extends the current epoch's durable reservation to `window` tickets past
+ * those served (wlock held): a RESERVE record with the state reached so far
+ * (where a crash's gap would begin) and the state at the new end, synced,
+ * then dcap raised in place.  Tickets drawn past the old dcap (threads
+ * waiting for this) are counted as served: the new window starts after
+ * them, so they are covered.
+ */
+static int reserve_locked(struct numseq *s, numseq_error_t *err)
+{
+	struct epoch e;
+	uint64_t w, served, g, target, from;
+	int64_t fl, tl;
+	bool fc, tc;
+	int rc;
+	g = writer_current(s, &e, &w, &served);
+	if (e.dcap == UINT64_MAX)
+		return NUMSEQ_OK;
+	from = served < e.dcap ? served : e.dcap;
+	target = served + s->window;
+	if (target <= e.dcap + s->window / 2)
+		return NUMSEQ_OK; /* still more than half a window ahead */
+	epoch_state(&e, from, &fl, &fc);
+	epoch_state(&e, target, &tl, &tc);
+	rc = numseq__j_reserve(s->j, fl, fc, tl, tc, err);
+	if (rc != NUMSEQ_OK)
+		return rc;
+	/* release: pairs with the acquire loads of dcap in the draws; the
+	 * slot is g's for as long as wlock is held. */
+	atomic_store_explicit(&slot_for(s, g)->dcap, target, memory_order_release);
+	return NUMSEQ_OK;
+}
+
+static void *reserver_main(void *arg)
+{
+	struct numseq *s = arg;
+	pthread_mutex_lock(&s->xmu);
+	for (;;) {
+		while (!s->xkick && !s->xstop)
+			pthread_cond_wait(&s->xcv, &s->xmu);
+		if (s->xstop)
+			break;
+		s->xkick = false;
+		pthread_mutex_unlock(&s->xmu);
+		pthread_mutex_lock(&s->wlock);
+		(void)reserve_locked(s, NULL); /* a failure marks the journal failed */
+		pthread_mutex_unlock(&s->wlock);
+		atomic_store_explicit(&s->xkicked, false, memory_order_relaxed);
+		pthread_mutex_lock(&s->xmu);
+		pthread_cond_broadcast(&s->dcv);
+	}
+	pthread_mutex_unlock(&s->xmu);
+	return NULL;
+}
+
+/*
+ * Ticket t of epoch g is past the durable reservation: sleep until the
+ * reservation thread covers it.  0: covered; 1: epoch g was superseded
+ * (a writer switched epochs; the ticket is a gap, never served);
+ * NUMSEQ_EFAILED: the journal failed, the ticket is never served.
+ */
+static int wait_durable(struct numseq *s, uint64_t g, uint64_t t, numseq_error_t *err)
+{
+	struct slot *d = slot_for(s, g);
+	int rc = NUMSEQ_OK;
+	pthread_mutex_lock(&s->xmu);
+	for (;;) {
+		if (numseq__j_failed(s->j)) {
+			rc = numseq__fail(
+				err, NUMSEQ_EFAILED, NUMSEQ__SQLSTATE_STATE,
+				"nextval: the journal of sequence \"%s\" failed; reopen it",
+				s->name);
+			break;
+		}
+		/* acquire: pairs with reserve_locked's release store. */
+		if (atomic_load_explicit(&d->dcap, memory_order_acquire) > t &&
+		    atomic_load_explicit(&d->gen, memory_order_acquire) == g)
+			break;
+		if (atomic_load_explicit(&s->cur_gen, memory_order_acquire) != g ||
+		    atomic_load_explicit(&d->gen, memory_order_acquire) != g) {
+			rc = 1;
+			break;
+		}
+		s->xkick = true;
+		pthread_cond_signal(&s->xcv);
+		pthread_cond_wait(&s->dcv, &s->xmu);
+	}
+	pthread_mutex_unlock(&s->xmu);
+	return rc;
+}
+
+/*
+ * nextval of a journaled sequence: as nextval_full, plus the durable
+ * reservation.  A ticket past dcap waits (sleeping) for the reservation
+ * thread; a ticket of a superseded epoch is dropped as a gap rather than
+ * served from an older slot (serve_foreign), since that epoch's
+ * reservation no longer grows.  Kicks the reservation thread once half
+ * the window is used, so that threads rarely wait.
+ */
+static int draw_durable(struct numseq *s, struct numseq__sess_ent *se, int64_t *out,
+                        numseq_error_t *err)
+{
+	if (se->left > 0 && cache_take(s, se, out))
+		return NUMSEQ_OK;
+	for (;;) {
+		struct epoch e;
+		struct slot *d;
+		uint64_t g, w, t, dcap;
+		int rc;
+
+		g = atomic_load_explicit(&s->cur_gen, memory_order_acquire);
+		d = slot_for(s, g);
+		if (atomic_load_explicit(&d->gen, memory_order_acquire) != g)
+			continue;
+		slot_read(d, &e);
+		if (atomic_load_explicit(&d->gen, memory_order_acquire) != g)
+			continue;
+		if (e.p.cache > 1)
+			return nextval_refill(s, se, (uint64_t)e.p.cache, out, err);
+		/* The linearization point, as in numseq_nextval. */
+		w = atomic_fetch_add_explicit(&s->word, 1, memory_order_seq_cst);
+		t = word_ticket(w);
+		if (word_tag(w) != (g & TAG_MASK) || !ticket_is_epoch(s, d, g))
+			continue; /* a writer switched epochs: a gap */
+		if (t >= s->rebase_at) {
+			rebase(s, g);
+			continue;
+		}
+		if (t >= e.n1 && !e.p.cycle)
+			return limit_error(s, e.p.inc > 0, e.p.inc > 0 ? e.p.max : e.p.min, err);
+		dcap = atomic_load_explicit(&d->dcap, memory_order_acquire);
+		if (atomic_load_explicit(&d->gen, memory_order_acquire) != g)
+			continue; /* slot recycled: a gap */
+		if (t >= dcap) {
+			rc = wait_durable(s, g, t, err);
+			if (rc < 0)
+				return rc;
+			if (rc == 1)
+				continue;
+		} else if (t + s->window / 2 >= dcap) {
+			kick_reserver(s);
+		}
+		return serve(se, ticket_value(e.first, e.p.inc, e.n1, e.wrap, e.lap, t), out);
+	}
+}
+
+/* Frees a sequence's memory (destroy and close). */
+static void free_sequence(struct numseq *s)
+{
+	numseq__live_del(s->id);
+	s->magic = 0;
+	numseq__claims_destroy(s->cl);
+	pthread_mutex_destroy(&s->wlock);
+	free(s);
+}
+
+struct open_ctx {
+	struct numseq *s;
+};
+
+static int replay_options(void *ctx, const numseq_options_t *o, numseq_error_t *err)
+{
+	struct open_ctx *c = ctx;
+	numseq_options_t oo;
+	if (c->s != NULL)
+		return NUMSEQ_OK; /* created from the caller's options (same fingerprint) */
+	oo = *o;
+	oo.set &= ~(unsigned)(NUMSEQ_OPT_RESTART | NUMSEQ_OPT_RESTART_WITH);
+	return numseq_create(&c->s, &oo, err);
+}
+
+static int replay_claims(void *ctx, int64_t first, uint64_t count, bool claimed)
+{
+	struct open_ctx *c = ctx;
+	if (c->s == NULL || c->s->cl == NULL)
+		return NUMSEQ_ECORRUPT;
+	return numseq__claims_replay(c->s->cl, first, count, claimed);
+}
+
+/* The state recovered, with its first reservation (before the sequence is
+ * shared: wlock for form's sake). */
+static int journal_start(struct numseq *s, int64_t last, bool called, numseq_error_t *err)
+{
+	struct epoch e, ne;
+	uint64_t w, served, g;
+	int64_t tl;
+	bool tc;
+	int rc;
+	pthread_mutex_lock(&s->wlock);
+	g = writer_current(s, &e, &w, &served);
+	epoch_init(&ne, last, called, &e.p);
+	ne.cgen = e.cgen;
+	reservation_end(s, &ne, &tl, &tc);
+	rc = numseq__j_reserve(s->j, last, called, tl, tc, err);
+	if (rc == NUMSEQ_OK) {
+		ne.dcap = s->window;
+		install(s, g, &ne, true);
+	}
+	pthread_mutex_unlock(&s->wlock);
+	return rc;
+}
+
+int numseq_open(numseq_t **out, const char *path, unsigned flags, const numseq_options_t *o,
+                const numseq_journal_options_t *jo, numseq_error_t *err)
+{
+	struct open_ctx ctx = {NULL};
+	struct numseq__jreplay rp = {&ctx, replay_options, replay_claims};
+	struct numseq__jopened res;
+	struct numseq__journal *j = NULL;
+	numseq_options_t ro;
+	uint64_t window = jo != NULL && jo->window != 0 ? jo->window : NUMSEQ_WINDOW_DEFAULT;
+	int rc;
+
+	if (out == NULL || path == NULL || path[0] == '\0' ||
+	    (flags & ~(unsigned)(NUMSEQ_OPEN_CREATE | NUMSEQ_OPEN_EXCL)) != 0)
+		return numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG,
+		                    "numseq_open: output pointer, path or flags invalid");
+	*out = NULL;
+	if (window > (UINT64_C(1) << 32))
+		return numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG,
+		                    "numseq_open: window %llu is larger than 2^32",
+		                    (unsigned long long)window);
+	if (o != NULL) {
+		/* PostgreSQL's validation first, with its messages. */
+		rc = numseq_create(&ctx.s, o, err);
+		if (rc != NUMSEQ_OK)
+			return rc;
+		(void)numseq_get_options(ctx.s, &ro);
+		ro.set |= o->set & (NUMSEQ_OPT_RESTART | NUMSEQ_OPT_RESTART_WITH);
+		ro.restart = o->restart;
+	}
+	if (ctx.s != NULL && ctx.s->cl_policy == NUMSEQ_CLAIMS_SEQUENCE) {
+		free_sequence(ctx.s);
+		return numseq__fail(
+			err, NUMSEQ_EPOLICY, NUMSEQ__SQLSTATE_FEATURE,
+			"numseq_open: the SEQUENCE claims policy cannot be journaled yet");
+	}
+	memset(&res, 0, sizeof res);
+	rc = numseq__j_open(&j, path, flags, o != NULL ? &ro : NULL, window, NULL, &rp, &res, err);
+	if (rc != NUMSEQ_OK) {
+		if (ctx.s != NULL)
+			free_sequence(ctx.s);
+		return rc;
+	}
+	if (ctx.s == NULL || ctx.s->cl_policy == NUMSEQ_CLAIMS_SEQUENCE) {
+		(void)numseq__j_close(j, res.last_value, res.is_called, NULL);
+		if (ctx.s != NULL)
+			free_sequence(ctx.s);
+		return numseq__fail(err, ctx.s == NULL ? NUMSEQ_ECORRUPT : NUMSEQ_EPOLICY,
+		                    NUMSEQ__SQLSTATE_STATE,
+		                    "numseq_open: \"%s\" holds no usable sequence", path);
+	}
+	struct numseq *s = ctx.s;
+	s->j = j;
+	s->window = window;
+	if (s->cl != NULL)
+		numseq__claims_set_journal(s->cl, j);
+	pthread_mutex_init(&s->xmu, NULL);
+	pthread_cond_init(&s->xcv, NULL);
+	pthread_cond_init(&s->dcv, NULL);
+	atomic_init(&s->xkicked, false);
+	rc = journal_start(s, res.last_value, res.is_called, err);
+	if (rc == NUMSEQ_OK && pthread_create(&s->xthr, NULL, reserver_main, s) != 0)
+		rc = numseq__fail(err, NUMSEQ_ENOMEM, NUMSEQ__SQLSTATE_NOMEM,
+		                  "numseq_open: cannot start the reservation thread");
+	if (rc != NUMSEQ_OK) {
+		(void)numseq__j_close(j, res.last_value, res.is_called, NULL);
+		pthread_cond_destroy(&s->dcv);
+		pthread_cond_destroy(&s->xcv);
+		pthread_mutex_destroy(&s->xmu);
+		free_sequence(s);
+		return rc;
+	}
+	s->magic = NUMSEQ_MAGIC_SLOW;
+	*out = s;
+	return NUMSEQ_OK;
+}
+
+int numseq_close(numseq_t **sp, numseq_error_t *err)
+{
+	struct numseq *s;
+	struct epoch e;
+	uint64_t w, served;
+	int64_t last;
+	bool called;
+	int rc;
+	if (sp == NULL || !handle_ok(*sp))
+		return numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG,
+		                    "close: sequence handle is NULL or destroyed");
+	s = *sp;
+	*sp = NULL;
+	if (s->j == NULL) {
+		free_sequence(s);
+		return NUMSEQ_OK;
+	}
+	pthread_mutex_lock(&s->xmu);
+	s->xstop = true;
+	pthread_cond_signal(&s->xcv);
+	pthread_cond_broadcast(&s->dcv);
+	pthread_mutex_unlock(&s->xmu);
+	pthread_join(s->xthr, NULL);
+	/* The exact state: every ticket below dcap was handed out (or is a
+	 * gap); none past it was. */
+	pthread_mutex_lock(&s->wlock);
+	(void)writer_current(s, &e, &w, &served);
+	epoch_state(&e, served < e.dcap ? served : e.dcap, &last, &called);
+	pthread_mutex_unlock(&s->wlock);
+	rc = numseq__j_close(s->j, last, called, err);
+	s->j = NULL;
+	pthread_cond_destroy(&s->dcv);
+	pthread_cond_destroy(&s->xcv);
+	pthread_mutex_destroy(&s->xmu);
+	free_sequence(s);
+	return rc;
+}
+
+struct run_ctx {
+	struct numseq__claims *cl;
+	uint64_t cursor;
+};
+
+static int next_run(void *ctx, int64_t *first, uint64_t *count)
+{
+	struct run_ctx *r = ctx;
+	if (r->cl == NULL)
+		return 0;
+	return numseq__claims_next_run(r->cl, &r->cursor, first, count);
+}
+
+int numseq_compact(numseq_t *s, numseq_error_t *err)
+{
+	struct epoch e;
+	uint64_t w, served;
+	int64_t last;
+	bool called;
+	numseq_options_t o;
+	struct run_ctx rc_ctx;
+	int rc;
+	if (!handle_ok(s))
+		return bad_handle(err, "compact");
+	if (s->j == NULL)
+		return numseq__fail(err, NUMSEQ_ENOJOURNAL, NUMSEQ__SQLSTATE_STATE,
+		                    "compact: sequence \"%s\" has no journal", s->name);
+	(void)numseq_get_options(s, &o);
+	rc_ctx.cl = s->cl;
+	rc_ctx.cursor = 0;
+	pthread_mutex_lock(&s->wlock);
+	/* Resume from the end of the current reservation: every number a
+	 * thread may hand out before the next RESERVE stays covered. */
+	(void)writer_current(s, &e, &w, &served);
+	epoch_state(&e, e.dcap, &last, &called);
+	rc = numseq__j_compact(s->j, &o, last, called, next_run, &rc_ctx, err);
+	pthread_mutex_unlock(&s->wlock);
+	return rc;
+}
+
+int numseq_journal_info(numseq_t *s, numseq_journal_info_t *out)
+{
+	if (!handle_ok(s) || out == NULL)
+		return NUMSEQ_EINVAL;
+	if (s->j == NULL)
+		return NUMSEQ_ENOJOURNAL;
+	numseq__j_info(s->j, out);
+	return NUMSEQ_OK;
 }
