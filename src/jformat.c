@@ -387,6 +387,21 @@ numseq__jrun_t numseq__jf_run(const numseq__jrec_t *r, uint32_t i)
 	return run;
 }
 
+/* RESERVE: 0 state | 24 u64 window [| 32 from-state].  The from-state is
+ * optional (a RESERVE of 60 bytes has none), 84 bytes with it. */
+static int decode_reserve(const uint8_t *p, size_t n, numseq__jrec_t *r)
+{
+	if ((n != NUMSEQ__JF_STATE_LEN + 8 && n != 2 * NUMSEQ__JF_STATE_LEN + 8) ||
+	    !state_get(p, &r->state) || r->state.cause != 0)
+		return NUMSEQ__JR_PAYLOAD;
+	r->has_from = n > NUMSEQ__JF_STATE_LEN + 8;
+	if (r->has_from &&
+	    (!state_get(p + NUMSEQ__JF_STATE_LEN + 8, &r->from) || r->from.cause != 0))
+		return NUMSEQ__JR_PAYLOAD;
+	r->window = get64(p + 24);
+	return r->window >= 1 ? NUMSEQ__JR_NONE : NUMSEQ__JR_PAYLOAD;
+}
+
 /* The payload p[0..n) of a record of type r->type, into r.  The checks a
  * record can have alone. */
 static int decode_payload(const uint8_t *p, size_t n, numseq__jrec_t *r)
@@ -394,18 +409,7 @@ static int decode_payload(const uint8_t *p, size_t n, numseq__jrec_t *r)
 	switch (r->type) {
 	case NUMSEQ__JF_OPTIONS:
 		return opts_get(p, n, &r->opts) ? NUMSEQ__JR_NONE : NUMSEQ__JR_PAYLOAD;
-	case NUMSEQ__JF_RESERVE:
-		/* 0 state | 24 u64 window [| 32 from-state]: the from-state is
-		 * optional (a RESERVE of 60 bytes has none), 84 bytes with it. */
-		if ((n != NUMSEQ__JF_STATE_LEN + 8 && n != 2 * NUMSEQ__JF_STATE_LEN + 8) ||
-		    !state_get(p, &r->state) || r->state.cause != 0)
-			return NUMSEQ__JR_PAYLOAD;
-		r->has_from = n > NUMSEQ__JF_STATE_LEN + 8;
-		if (r->has_from &&
-		    (!state_get(p + NUMSEQ__JF_STATE_LEN + 8, &r->from) || r->from.cause != 0))
-			return NUMSEQ__JR_PAYLOAD;
-		r->window = get64(p + 24);
-		return r->window >= 1 ? NUMSEQ__JR_NONE : NUMSEQ__JR_PAYLOAD;
+	case NUMSEQ__JF_RESERVE: return decode_reserve(p, n, r);
 	case NUMSEQ__JF_STATE:
 		if (n != NUMSEQ__JF_STATE_LEN || !state_get(p, &r->state) || r->state.cause == 0)
 			return NUMSEQ__JR_PAYLOAD;

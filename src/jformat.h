@@ -99,6 +99,7 @@ typedef struct numseq__jrun {
  * and encode ignores the others. */
 typedef struct numseq__jrec {
 	uint8_t type;
+	bool has_from; /* RESERVE: .from is present (below) */
 	uint64_t lsn;
 	uint64_t durable_lsn;
 	/* Filled by decode / scan: where the record is. */
@@ -112,7 +113,6 @@ typedef struct numseq__jrec {
 	 * Optional in the encoding (a 60-byte RESERVE has none: has_from is
 	 * false on decode, and encode writes none when it is false). */
 	numseq__jstate_t from;
-	bool has_from;
 	numseq__jopts_t opts; /* OPTIONS ALTER SNAPSHOT */
 	uint64_t window;      /* RESERVE SNAPSHOT: reservation window W (>= 1) */
 	int64_t value;        /* CLAIM RELEASE */

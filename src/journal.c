@@ -120,6 +120,13 @@ static uint64_t random_id(uint64_t not_this)
 	}
 }
 
+/* strerror without its static buffer (thread-safe; glibc 2.32+). */
+static const char *errstr(int e)
+{
+	const char *s = strerrordesc_np(e < 0 ? -e : e);
+	return s != NULL ? s : "unknown error";
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -203,7 +210,7 @@ static uint64_t gap_span(const numseq__jopts_t *o, const numseq__jstate_t *from,
 {
 	const int64_t inc = o->increment, min = o->minvalue, max = o->maxvalue;
 	const uint64_t step = uabs64(inc);
-	if (same_state(from, to))
+	if (step == 0 || same_state(from, to))
 		return 0;
 	/* a: the first number after from. */
 	int64_t a = from->last_value;
@@ -310,9 +317,9 @@ static int io_msg(struct numseq__journal *j, numseq_error_t *err, int code, cons
 		return numseq__fail(err, code, SQLSTATE_IO,
 		                    "journal \"%s\": an earlier I/O failure (%s) stopped durable "
 		                    "work; reopen the journal",
-		                    j->path, strerror(j->fail_errno));
+		                    j->path, errstr(j->fail_errno));
 	return numseq__fail(err, code, SQLSTATE_IO, "journal \"%s\": %s failed: %s", j->path, what,
-	                    strerror(j->fail_errno));
+	                    errstr(j->fail_errno));
 }
 
 /* Appends one record to the buffer: LSN and durable_lsn assigned here.
@@ -518,7 +525,7 @@ static int create_file(struct numseq__journal *j, const numseq__jopts_t *jo,
 		if (rc != NUMSEQ_OK)
 			return numseq__fail(err, rc, SQLSTATE_IO, "journal \"%s\": creating %s: %s",
 			                    j->path, j->tmpname,
-			                    rc > 0 ? strerror(rc) : numseq_strerror(rc));
+			                    rc > 0 ? errstr(rc) : numseq_strerror(rc));
 		what = "writing the new journal";
 		e = numseq__jio_pwrite_all(j->io, tfd, b, n, 0, NULL);
 		int step = 0;
@@ -541,7 +548,7 @@ static int create_file(struct numseq__journal *j, const numseq__jopts_t *jo,
 			(void)j->io->close(j->io, tfd);
 		int code = numseq__jio_errcode(e) == NUMSEQ_ENOSPC ? NUMSEQ_ENOSPC : NUMSEQ_EIO;
 		return numseq__fail(err, code, SQLSTATE_IO, "journal \"%s\": %s failed: %s",
-		                    j->path, what, strerror(e < 0 ? -e : e));
+		                    j->path, what, errstr(e < 0 ? -e : e));
 	}
 	j->fd = tfd;
 	j->file_id = h.file_id;
@@ -657,7 +664,7 @@ static int scan_error(struct numseq__journal *j, int rc, const numseq__jscan_t *
 			numseq__jf_reason_str(sc->reason));
 	case NUMSEQ_EIO:
 		return numseq__fail(err, rc, SQLSTATE_IO, "journal \"%s\": read failed: %s",
-		                    j->path, strerror(sc->sys_errno));
+		                    j->path, errstr(sc->sys_errno));
 	case NUMSEQ_ENOMEM: return numseq__fail(err, rc, NUMSEQ__SQLSTATE_NOMEM, "out of memory");
 	default:
 		return numseq__fail(err, rc, SQLSTATE_CORRUPT, "journal \"%s\": %s", j->path,
@@ -701,7 +708,7 @@ static int recover(struct numseq__journal *j, const numseq_options_t *expect,
 	if (e != 0) {
 		int code = numseq__jio_errcode(e) == NUMSEQ_ENOSPC ? NUMSEQ_ENOSPC : NUMSEQ_EIO;
 		return numseq__fail(err, code, SQLSTATE_IO, "journal \"%s\": %s failed: %s",
-		                    j->path, what, strerror(e < 0 ? -e : e));
+		                    j->path, what, errstr(e < 0 ? -e : e));
 	}
 	j->end = sc.end;
 	j->next_lsn = sc.next_lsn;
@@ -771,6 +778,39 @@ static int recover(struct numseq__journal *j, const numseq_options_t *expect,
 	return NUMSEQ_OK;
 }
 
+/* A new journal (the name does not exist): create it, replay its
+ * options. */
+static int open_new(struct numseq__journal *j, const numseq_options_t *create_opts,
+                    const struct numseq__jreplay *rp, numseq_error_t *err)
+{
+	int rc;
+	numseq__jopts_t jo;
+	if (create_opts == NULL) {
+		rc = numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG,
+		                  "journal \"%s\": creating needs options", j->path);
+		return rc;
+	}
+	if (!opts_to_j(create_opts, &jo)) {
+		rc = numseq__fail(err, NUMSEQ_ENAME, NUMSEQ__SQLSTATE_PARAM,
+		                  "sequence name must be 1 to 63 bytes");
+		return rc;
+	}
+	int64_t init = (create_opts->set & NUMSEQ_OPT_RESTART_WITH) != 0 ? create_opts->restart
+	                                                                 : create_opts->start;
+	numseq__jstate_t st = mkstate(init, false, NUMSEQ__JF_CAUSE_RESTART);
+	rc = create_file(j, &jo, &st, err);
+	if (rc != NUMSEQ_OK)
+		return rc;
+	if (rp != NULL && rp->options != NULL) {
+		numseq_options_t o;
+		opts_from_j(&j->opts, &o);
+		rc = rp->options(rp->ctx, &o, err);
+		if (rc != 0)
+			return rc;
+	}
+	return NUMSEQ_OK;
+}
+
 /* -------------------------------------------------------------- open */
 
 int numseq__j_open(struct numseq__journal **out, const char *path, unsigned flags,
@@ -794,7 +834,7 @@ int numseq__j_open(struct numseq__journal **out, const char *path, unsigned flag
 	int e = numseq__jio_split_path(path, dir, sizeof dir, j->name, sizeof j->name);
 	if (e != 0) {
 		rc = numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG,
-		                  "journal path \"%s\": %s", path, strerror(-e));
+		                  "journal path \"%s\": %s", path, errstr(-e));
 		goto fail;
 	}
 	(void)snprintf(j->tmpname, sizeof j->tmpname, "%s.tmp", j->name);
@@ -803,7 +843,7 @@ int numseq__j_open(struct numseq__journal **out, const char *path, unsigned flag
 		j->dirfd = -1;
 		rc = e == -ENOENT ? NUMSEQ_ENOENT : numseq__jio_errcode(e);
 		rc = numseq__fail(err, rc, SQLSTATE_NOFILE, "journal directory \"%s\": %s", dir,
-		                  strerror(-e));
+		                  errstr(-e));
 		goto fail;
 	}
 	rc = numseq__jio_lock_file(j->io, j->dirfd, j->name, &j->lockfd);
@@ -814,7 +854,7 @@ int numseq__j_open(struct numseq__journal **out, const char *path, unsigned flag
 			                  path);
 		else
 			rc = numseq__fail(err, rc, SQLSTATE_IO, "journal \"%s\": lock file: %s",
-			                  path, rc > 0 ? strerror(rc) : numseq_strerror(rc));
+			                  path, rc > 0 ? errstr(rc) : numseq_strerror(rc));
 		j->lockfd = -1;
 		goto fail;
 	}
@@ -826,31 +866,9 @@ int numseq__j_open(struct numseq__journal **out, const char *path, unsigned flag
 			                  "journal \"%s\" does not exist", path);
 			goto fail;
 		}
-		numseq__jopts_t jo;
-		if (create_opts == NULL) {
-			rc = numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG,
-			                  "journal \"%s\": creating needs options", path);
-			goto fail;
-		}
-		if (!opts_to_j(create_opts, &jo)) {
-			rc = numseq__fail(err, NUMSEQ_ENAME, NUMSEQ__SQLSTATE_PARAM,
-			                  "sequence name must be 1 to 63 bytes");
-			goto fail;
-		}
-		int64_t init = (create_opts->set & NUMSEQ_OPT_RESTART_WITH) != 0
-		                       ? create_opts->restart
-		                       : create_opts->start;
-		numseq__jstate_t st = mkstate(init, false, NUMSEQ__JF_CAUSE_RESTART);
-		rc = create_file(j, &jo, &st, err);
+		rc = open_new(j, create_opts, rp, err);
 		if (rc != NUMSEQ_OK)
 			goto fail;
-		if (rp != NULL && rp->options != NULL) {
-			numseq_options_t o;
-			opts_from_j(&j->opts, &o);
-			rc = rp->options(rp->ctx, &o, err);
-			if (rc != 0)
-				goto fail;
-		}
 	} else if (rc == NUMSEQ_OK) {
 		if ((flags & (NUMSEQ_OPEN_CREATE | NUMSEQ_OPEN_EXCL)) ==
 		    (NUMSEQ_OPEN_CREATE | NUMSEQ_OPEN_EXCL)) {
@@ -862,7 +880,7 @@ int numseq__j_open(struct numseq__journal **out, const char *path, unsigned flag
 		if (e != 0) {
 			rc = numseq__fail(err, NUMSEQ_EIO, SQLSTATE_IO,
 			                  "journal \"%s\": removing %s: %s", path, j->tmpname,
-			                  strerror(-e));
+			                  errstr(-e));
 			goto fail;
 		}
 		rc = recover(j, create_opts, rp, err);
@@ -872,7 +890,7 @@ int numseq__j_open(struct numseq__journal **out, const char *path, unsigned flag
 		j->fd = -1;
 		if (rc > 0)
 			rc = numseq__fail(err, rc, SQLSTATE_IO, "journal \"%s\": %s", path,
-			                  strerror(rc));
+			                  errstr(rc));
 		else
 			rc = numseq__fail(err, rc, SQLSTATE_IO, "journal \"%s\": %s", path,
 			                  numseq_strerror(rc));
