@@ -297,8 +297,8 @@ static inline void count(struct numseq__cmap *m, bool releases, uint64_t d)
 }
 
 /* The summaries a set crossed (out of line: once per 64 claims). */
-static __attribute__((noinline)) void crossed(struct numseq__cmap *m, uint64_t w, uint64_t old,
-                                              uint64_t bit)
+static __attribute__((noinline)) void summaries_after_set(struct numseq__cmap *m, uint64_t w,
+                                                          uint64_t old, uint64_t bit)
 {
 	if (old == 0)
 		fix(m, KIND_ANY, 1, w);
@@ -313,7 +313,7 @@ static inline void claimed(struct numseq__cmap *m, uint64_t w, uint64_t old, uin
 	/* Counted after the set: see numseq__cmap_counts. */
 	count(m, false, 1u);
 	if (__builtin_expect(old == 0 || (old | bit) == valid_mask(&m->lv0, w), 0))
-		crossed(m, w, old, bit);
+		summaries_after_set(m, w, old, bit);
 }
 
 /* ---------------------------------------------------------- life cycle */

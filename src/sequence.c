@@ -1241,9 +1241,8 @@ static int take_block(struct numseq *s, uint64_t k, numseq_block_t *b, uint64_t 
 		m = k < avail ? k : avail;
 		if (e.dcap != UINT64_MAX) {
 			/* Journal: the block stops at the durable reservation. */
-			int rc;
 			if (t >= e.dcap) {
-				rc = wait_durable(s, g, t, err);
+				int rc = wait_durable(s, g, t, err);
 				if (rc < 0)
 					return rc;
 				continue;
@@ -1836,7 +1835,6 @@ static int draw_durable(struct numseq *s, struct numseq__sess_ent *se, int64_t *
 		struct epoch e;
 		struct slot *d;
 		uint64_t g, w, t, dcap;
-		int rc;
 
 		g = atomic_load_explicit(&s->cur_gen, memory_order_acquire);
 		d = slot_for(s, g);
@@ -1862,7 +1860,7 @@ static int draw_durable(struct numseq *s, struct numseq__sess_ent *se, int64_t *
 		if (atomic_load_explicit(&d->gen, memory_order_acquire) != g)
 			continue; /* slot recycled: a gap */
 		if (t >= dcap) {
-			rc = wait_durable(s, g, t, err);
+			int rc = wait_durable(s, g, t, err);
 			if (rc < 0)
 				return rc;
 			if (rc == 1)
