@@ -107,10 +107,18 @@ uint64_t numseq__j_claim_log(struct numseq__journal *j, int64_t v, bool claimed)
 void numseq__j_claim_end(struct numseq__journal *j);
 int numseq__j_sync(struct numseq__journal *j, uint64_t lsn, numseq_error_t *err);
 
-/* Compaction.  visit_claims is called (with the shared lock held
+/* Compaction.  next_run is called (with the shared lock held
  * exclusively: no claim is between begin and end) to list the claimed
- * runs in order; state: the state to resume from (the current
- * reservation's end). */
+ * runs in the sequence's order: it returns 1 with a run in *first,
+ * *count, 0 at the end, or a negative NUMSEQ_E* code to abort (returned,
+ * the journal stays usable).  The snapshot holds the journal's own view:
+ * the options and the state of the last records it wrote (o, last and
+ * called are the caller's view of the same and are not re-read), and a
+ * reservation still open goes along as a RESERVE after the base, so a
+ * crash after compaction records the same GAP.  New file: a new random
+ * file id, generation + 1, base LSN continuing.  Runs the new file fails
+ * to read back with are refused (NUMSEQ_EINVAL, old file kept, usable);
+ * an I/O failure is fail-stop as for appends. */
 typedef int (*numseq__jclaims_iter_fn)(void *ctx, int64_t *first, uint64_t *count);
 int numseq__j_compact(struct numseq__journal *j, const numseq_options_t *o, int64_t last,
                       bool called, numseq__jclaims_iter_fn next_run, void *ctx,
