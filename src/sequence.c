@@ -1953,6 +1953,7 @@ int numseq_open(numseq_t **out, const char *path, unsigned flags, const numseq_o
 		rc = numseq_create(&ctx.s, o, err);
 		if (rc != NUMSEQ_OK)
 			return rc;
+		memset(&ro, 0, sizeof ro);
 		(void)numseq_get_options(ctx.s, &ro);
 		ro.set |= o->set & (NUMSEQ_OPT_RESTART | NUMSEQ_OPT_RESTART_WITH);
 		ro.restart = o->restart;
