@@ -91,12 +91,18 @@ static int exit_for(int rc)
 	}
 }
 
+/* strerror: the tool is single-threaded. */
+static const char *sys_text(int e)
+{
+	return strerror(e); // NOLINT(concurrency-mt-unsafe): one thread in the tool
+}
+
 /* The text for a failure: the library's (PostgreSQL's) message when it
  * filled one in for this code, else a description of the code. */
 static const char *err_text(int rc, const numseq_error_t *err)
 {
 	if (rc > 0)
-		return strerror(rc);
+		return sys_text(rc);
 	if (err != NULL && err->code == rc && err->message[0] != '\0')
 		return err->message;
 	return numseq_strerror(rc);
@@ -168,13 +174,14 @@ static bool wants_help(int argc, char **argv)
  * an open, not of the journal (numseq_journal_options_t). */
 static int env_window(const char *cmd, uint64_t *window)
 {
-	const char *e = getenv("NUMSEQ_WINDOW");
-	char why[CLI_WHY_MAX], m[CLI_WHY_MAX + 32];
+	const char *e = getenv("NUMSEQ_WINDOW"); // NOLINT(concurrency-mt-unsafe): one thread
+	char why[CLI_WHY_MAX];
 
 	*window = 0;
 	if (e == NULL || *e == '\0')
 		return EX_OK;
 	if (!cli_parse_count(e, UINT64_C(1) << 32, window, why, sizeof why)) {
+		char m[CLI_WHY_MAX + 32];
 		(void)snprintf(m, sizeof m, "NUMSEQ_WINDOW: %s", why);
 		return usage_error(cmd, m);
 	}
@@ -273,7 +280,10 @@ static void kv_name(struct kv *k, const char *key, const char *name)
 	for (const char *p = name; *p != '\0' && j + 4 < sizeof b; p++) {
 		if (*p == '"' || *p == '\\')
 			b[j++] = '\\';
-		b[j++] = (unsigned char)*p < 0x20 ? '?' : *p;
+		if ((unsigned char)*p < 0x20)
+			b[j++] = '?';
+		else
+			b[j++] = *p;
 	}
 	b[j++] = '"';
 	b[j] = '\0';
@@ -344,7 +354,7 @@ static int put_stat(numseq_t *s, FILE *out, bool one_line, numseq_error_t *err)
 	kv_u64(&k, "gap_events", ji.gap_events);
 	kv_u64(&k, "gap_values", ji.gap_values);
 	if (ji.failed)
-		kv_put(&k, "failed", strerror(ji.failed_errno));
+		kv_put(&k, "failed", sys_text(ji.failed_errno));
 	if (one_line)
 		(void)fputc('\n', out);
 	return NUMSEQ_OK;
@@ -355,7 +365,196 @@ static int put_stat(numseq_t *s, FILE *out, bool one_line, numseq_error_t *err)
 /* How an operation writes its result. */
 enum { STYLE_RUN = 0, STYLE_CMD = 1 };
 
-/* Runs one operation on an open sequence: words[0] is its name (nextval,
+/* One operation's arguments and where its result and errors go. */
+struct op {
+	numseq_t *s;
+	char **w; /* w[0]: the operation's name */
+	int n;
+	int style;
+	FILE *out;
+	numseq_error_t *err;
+	char *why;
+	size_t whycap;
+};
+
+static int op_usage(const struct op *op, const char *msg)
+{
+	(void)snprintf(op->why, op->whycap, "%s", msg);
+	return OP_USAGE;
+}
+
+static int op_nextval(const struct op *op)
+{
+	uint64_t k = 1;
+	int64_t v;
+	int rc;
+
+	if (op->n > 2)
+		return op_usage(op, "usage: nextval [K]");
+	if (op->n == 2 &&
+	    !cli_parse_count(op->w[1], op->style == STYLE_RUN ? RUN_NEXTVAL_MAX : UINT64_MAX >> 1,
+	                     &k, op->why, op->whycap))
+		return OP_USAGE;
+	if (op->style == STYLE_CMD) {
+		for (uint64_t i = 0; i < k; i++) {
+			if ((rc = numseq_nextval(op->s, &v, op->err)) != NUMSEQ_OK)
+				return rc;
+			(void)fprintf(op->out, "%" PRId64 "\n", v);
+		}
+		return NUMSEQ_OK;
+	}
+	/* run: one line; the values are printed only if all k came (like one
+	 * SQL statement: an error discards its output, the values it took are
+	 * gone all the same). */
+	size_t cap = (size_t)k * 21u + 1u;
+	char *line = malloc(cap);
+	size_t len = 0;
+	if (line == NULL) {
+		op->err->code = NUMSEQ_ENOMEM;
+		return NUMSEQ_ENOMEM;
+	}
+	line[0] = '\0';
+	for (uint64_t i = 0; i < k; i++) {
+		if ((rc = numseq_nextval(op->s, &v, op->err)) != NUMSEQ_OK) {
+			free(line);
+			return rc;
+		}
+		int m = snprintf(line + len, cap - len, "%s%" PRId64, i == 0 ? "" : " ", v);
+		if (m > 0)
+			len += (size_t)m;
+	}
+	(void)fprintf(op->out, "%s\n", line);
+	free(line);
+	return NUMSEQ_OK;
+}
+
+static int op_setval(const struct op *op)
+{
+	bool called = true;
+	int64_t v;
+	int rc;
+
+	if (op->n < 2 || op->n > 3)
+		return op_usage(op, "usage: setval V [true|false]");
+	if (!cli_parse_i64(op->w[1], &v, op->why, op->whycap))
+		return OP_USAGE;
+	if (op->n == 3 && !cli_parse_bool(op->w[2], &called)) {
+		(void)snprintf(op->why, op->whycap,
+		               "invalid input syntax for type boolean: \"%.40s\"", op->w[2]);
+		return OP_USAGE;
+	}
+	if ((rc = numseq_setval(op->s, v, called, op->err)) != NUMSEQ_OK)
+		return rc;
+	(void)fprintf(op->out, "%" PRId64 "\n", v);
+	return NUMSEQ_OK;
+}
+
+/* "ok" in run for operations without a result. */
+static int op_done(const struct op *op, int rc)
+{
+	if (rc == NUMSEQ_OK && op->style == STYLE_RUN)
+		(void)fputs("ok\n", op->out);
+	return rc;
+}
+
+static int op_restart(const struct op *op)
+{
+	int64_t v;
+
+	if (op->n > 3 || (op->n == 3 && !cli_is_kw(op->w[1], "WITH")))
+		return op_usage(op, "usage: restart [[WITH] V]");
+	if (op->n == 1)
+		return op_done(op, numseq_restart(op->s, op->err));
+	if (!cli_parse_i64(op->w[op->n - 1], &v, op->why, op->whycap))
+		return OP_USAGE;
+	return op_done(op, numseq_restart_with(op->s, v, op->err));
+}
+
+static int op_alter(const struct op *op)
+{
+	cli_options_t co;
+
+	if (op->n < 2)
+		return op_usage(op, "usage: alter OPTIONS...");
+	if (!cli_parse_options(op->w + 1, op->n - 1, true, &co, op->why, op->whycap))
+		return OP_USAGE;
+	return op_done(op, numseq_alter(op->s, &co.o, op->err));
+}
+
+static int op_claims(const struct op *op)
+{
+	const char *name = op->w[0];
+	int64_t v;
+
+	if (op->n != 2) {
+		(void)snprintf(op->why, op->whycap, "usage: %s N", name);
+		return OP_USAGE;
+	}
+	if (!cli_parse_i64(op->w[1], &v, op->why, op->whycap))
+		return OP_USAGE;
+	if (cli_is_kw(name, "is_claimed")) {
+		bool b;
+		int rc;
+		if ((rc = numseq_is_claimed(op->s, v, &b, op->err)) != NUMSEQ_OK)
+			return rc;
+		(void)fprintf(op->out, "%s\n", bool_str(b));
+		return NUMSEQ_OK;
+	}
+	if (cli_is_kw(name, "claim"))
+		return op_done(op, numseq_claim(op->s, v, op->err));
+	return op_done(op, numseq_release(op->s, v, op->err));
+}
+
+static int op_compact(const struct op *op)
+{
+	numseq_journal_info_t a, b;
+	int rc;
+
+	if ((rc = numseq_journal_info(op->s, &a)) != NUMSEQ_OK ||
+	    (rc = numseq_compact(op->s, op->err)) != NUMSEQ_OK ||
+	    (rc = numseq_journal_info(op->s, &b)) != NUMSEQ_OK)
+		return rc;
+	if (op->style == STYLE_RUN)
+		return op_done(op, NUMSEQ_OK);
+	(void)fprintf(op->out,
+	              "compacted: %" PRIu64 " bytes, %" PRIu64 " records -> %" PRIu64
+	              " bytes, %" PRIu64 " records\n",
+	              a.file_bytes, a.records, b.file_bytes, b.records);
+	return NUMSEQ_OK;
+}
+
+/* The operations without arguments. */
+static int op_plain(const struct op *op)
+{
+	const char *name = op->w[0];
+	int64_t v;
+	bool called;
+	int rc;
+
+	if (cli_is_kw(name, "stat"))
+		return put_stat(op->s, op->out, op->style == STYLE_RUN, op->err);
+	if (cli_is_kw(name, "compact"))
+		return op_compact(op);
+	if (cli_is_kw(name, "read")) {
+		if ((rc = numseq_read(op->s, &v, &called)) != NUMSEQ_OK)
+			return rc;
+		(void)fprintf(op->out, "%" PRId64 " %s\n", v, bool_str(called));
+		return NUMSEQ_OK;
+	}
+	if (cli_is_kw(name, "discard")) {
+		numseq_discard();
+		(void)fputs("ok\n", op->out);
+		return NUMSEQ_OK;
+	}
+	rc = cli_is_kw(name, "currval") ? numseq_currval(op->s, &v, op->err)
+	                                : numseq_lastval(&v, op->err);
+	if (rc != NUMSEQ_OK)
+		return rc;
+	(void)fprintf(op->out, "%" PRId64 "\n", v);
+	return NUMSEQ_OK;
+}
+
+/* Runs one operation on an open sequence: w[0] is its name (nextval,
  * setval, restart, alter, claim, release, is_claimed, stat, read, currval,
  * lastval, discard, compact), the rest its arguments in run's words.
  * Writes the result to out (STYLE_RUN: exactly one line; STYLE_CMD: the
@@ -365,167 +564,31 @@ enum { STYLE_RUN = 0, STYLE_CMD = 1 };
 static int op_exec(numseq_t *s, char **w, int n, int style, FILE *out, numseq_error_t *err,
                    char *why, size_t whycap)
 {
-	const char *op = w[0];
-	int64_t v;
-	int rc;
+	static const char *const plain[] = {"stat",    "read",    "currval",
+	                                    "lastval", "discard", "compact"};
+	const struct op op = {s, w, n, style, out, err, why, whycap};
 
 	err_clear(err);
-	if (cli_is_kw(op, "nextval")) {
-		uint64_t k = 1;
-		if (n > 2) {
-			(void)snprintf(why, whycap, "usage: nextval [K]");
+	if (cli_is_kw(w[0], "nextval"))
+		return op_nextval(&op);
+	if (cli_is_kw(w[0], "setval"))
+		return op_setval(&op);
+	if (cli_is_kw(w[0], "restart"))
+		return op_restart(&op);
+	if (cli_is_kw(w[0], "alter"))
+		return op_alter(&op);
+	if (cli_is_kw(w[0], "claim") || cli_is_kw(w[0], "release") || cli_is_kw(w[0], "is_claimed"))
+		return op_claims(&op);
+	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+		if (!cli_is_kw(w[0], plain[i]))
+			continue;
+		if (n != 1) {
+			(void)snprintf(why, whycap, "%s takes no arguments", plain[i]);
 			return OP_USAGE;
 		}
-		if (n == 2 &&
-		    !cli_parse_count(w[1], style == STYLE_RUN ? RUN_NEXTVAL_MAX : UINT64_MAX >> 1,
-		                     &k, why, whycap))
-			return OP_USAGE;
-		if (style == STYLE_CMD) {
-			for (uint64_t i = 0; i < k; i++) {
-				if ((rc = numseq_nextval(s, &v, err)) != NUMSEQ_OK)
-					return rc;
-				(void)fprintf(out, "%" PRId64 "\n", v);
-			}
-			return NUMSEQ_OK;
-		}
-		/* run: one line; the values are printed only if all k came
-		 * (like one SQL statement: an error discards its output, the
-		 * values it took are gone all the same). */
-		size_t cap = (size_t)k * 21u + 1u;
-		char *line = malloc(cap);
-		size_t len = 0;
-		if (line == NULL) {
-			err->code = NUMSEQ_ENOMEM;
-			return NUMSEQ_ENOMEM;
-		}
-		for (uint64_t i = 0; i < k; i++) {
-			if ((rc = numseq_nextval(s, &v, err)) != NUMSEQ_OK) {
-				free(line);
-				return rc;
-			}
-			int m = snprintf(line + len, cap - len, "%s%" PRId64, i == 0 ? "" : " ", v);
-			if (m > 0)
-				len += (size_t)m;
-		}
-		(void)fprintf(out, "%s\n", line);
-		free(line);
-		return NUMSEQ_OK;
+		return op_plain(&op);
 	}
-	if (cli_is_kw(op, "setval")) {
-		bool called = true;
-		if (n < 2 || n > 3) {
-			(void)snprintf(why, whycap, "usage: setval V [true|false]");
-			return OP_USAGE;
-		}
-		if (!cli_parse_i64(w[1], &v, why, whycap))
-			return OP_USAGE;
-		if (n == 3 && !cli_parse_bool(w[2], &called)) {
-			(void)snprintf(why, whycap,
-			               "invalid input syntax for type boolean: \"%.40s\"", w[2]);
-			return OP_USAGE;
-		}
-		if ((rc = numseq_setval(s, v, called, err)) != NUMSEQ_OK)
-			return rc;
-		(void)fprintf(out, "%" PRId64 "\n", v);
-		return NUMSEQ_OK;
-	}
-	if (cli_is_kw(op, "restart")) {
-		if (n > 3 || (n == 3 && !cli_is_kw(w[1], "WITH"))) {
-			(void)snprintf(why, whycap, "usage: restart [[WITH] V]");
-			return OP_USAGE;
-		}
-		if (n == 1) {
-			rc = numseq_restart(s, err);
-		} else {
-			if (!cli_parse_i64(w[n - 1], &v, why, whycap))
-				return OP_USAGE;
-			rc = numseq_restart_with(s, v, err);
-		}
-		if (rc != NUMSEQ_OK)
-			return rc;
-		if (style == STYLE_RUN)
-			(void)fputs("ok\n", out);
-		return NUMSEQ_OK;
-	}
-	if (cli_is_kw(op, "alter")) {
-		cli_options_t co;
-		if (n < 2) {
-			(void)snprintf(why, whycap, "usage: alter OPTIONS...");
-			return OP_USAGE;
-		}
-		if (!cli_parse_options(w + 1, n - 1, true, &co, why, whycap))
-			return OP_USAGE;
-		if ((rc = numseq_alter(s, &co.o, err)) != NUMSEQ_OK)
-			return rc;
-		if (style == STYLE_RUN)
-			(void)fputs("ok\n", out);
-		return NUMSEQ_OK;
-	}
-	if (cli_is_kw(op, "claim") || cli_is_kw(op, "release") || cli_is_kw(op, "is_claimed")) {
-		if (n != 2) {
-			(void)snprintf(why, whycap, "usage: %s N", op);
-			return OP_USAGE;
-		}
-		if (!cli_parse_i64(w[1], &v, why, whycap))
-			return OP_USAGE;
-		if (cli_is_kw(op, "is_claimed")) {
-			bool b;
-			if ((rc = numseq_is_claimed(s, v, &b, err)) != NUMSEQ_OK)
-				return rc;
-			(void)fprintf(out, "%s\n", bool_str(b));
-			return NUMSEQ_OK;
-		}
-		rc = cli_is_kw(op, "claim") ? numseq_claim(s, v, err) : numseq_release(s, v, err);
-		if (rc != NUMSEQ_OK)
-			return rc;
-		if (style == STYLE_RUN)
-			(void)fputs("ok\n", out);
-		return NUMSEQ_OK;
-	}
-	if (n != 1) {
-		(void)snprintf(why, whycap, "%.40s takes no arguments", op);
-		return OP_USAGE;
-	}
-	if (cli_is_kw(op, "stat"))
-		return put_stat(s, out, style == STYLE_RUN, err);
-	if (cli_is_kw(op, "read")) {
-		bool called;
-		if ((rc = numseq_read(s, &v, &called)) != NUMSEQ_OK)
-			return rc;
-		(void)fprintf(out, "%" PRId64 " %s\n", v, bool_str(called));
-		return NUMSEQ_OK;
-	}
-	if (cli_is_kw(op, "currval") || cli_is_kw(op, "lastval")) {
-		rc = cli_is_kw(op, "currval") ? numseq_currval(s, &v, err)
-		                              : numseq_lastval(&v, err);
-		if (rc != NUMSEQ_OK)
-			return rc;
-		(void)fprintf(out, "%" PRId64 "\n", v);
-		return NUMSEQ_OK;
-	}
-	if (cli_is_kw(op, "discard")) {
-		numseq_discard();
-		(void)fputs("ok\n", out);
-		return NUMSEQ_OK;
-	}
-	if (cli_is_kw(op, "compact")) {
-		numseq_journal_info_t a, b;
-		if ((rc = numseq_journal_info(s, &a)) != NUMSEQ_OK)
-			return rc;
-		if ((rc = numseq_compact(s, err)) != NUMSEQ_OK)
-			return rc;
-		if ((rc = numseq_journal_info(s, &b)) != NUMSEQ_OK)
-			return rc;
-		if (style == STYLE_RUN)
-			(void)fputs("ok\n", out);
-		else
-			(void)fprintf(out,
-			              "compacted: %" PRIu64 " bytes, %" PRIu64
-			              " records -> %" PRIu64 " bytes, %" PRIu64 " records\n",
-			              a.file_bytes, a.records, b.file_bytes, b.records);
-		return NUMSEQ_OK;
-	}
-	(void)snprintf(why, whycap, "unknown command \"%.40s\"", op);
+	(void)snprintf(why, whycap, "unknown command \"%.40s\"", w[0]);
 	return OP_USAGE;
 }
 
@@ -672,14 +735,14 @@ static int cmd_setval(int argc, char **argv)
 static int cmd_restart(int argc, char **argv)
 {
 	char *w[2] = {"restart", NULL};
-	char why[CLI_WHY_MAX];
-	int64_t v;
 
 	if (argc < 2)
 		return usage_error(argv[0], "missing FILE");
 	if (argc > 3)
 		return usage_error(argv[0], "too many arguments");
 	if (argc == 3) {
+		char why[CLI_WHY_MAX];
+		int64_t v;
 		if (!cli_parse_i64(argv[2], &v, why, sizeof why))
 			return usage_error(argv[0], why);
 		w[1] = argv[2];
@@ -783,7 +846,7 @@ static int cmd_run(int argc, char **argv)
 	free(line);
 	if (ferror(stdin)) {
 		(void)fprintf(stderr, "%s run: reading standard input: %s\n", prog,
-		              strerror(errno));
+		              sys_text(errno));
 		ex = EX_IO;
 	} else if (ferror(stdout)) {
 		(void)fprintf(stderr, "%s run: writing standard output failed\n", prog);
@@ -870,19 +933,18 @@ static void ro_close(struct ro_file *f)
 
 /* The state a scan's valid prefix leaves: what recovery resumes from. */
 struct replay {
-	bool have_opts;
 	numseq__jopts_t opts;
-	bool have_state;
 	numseq__jstate_t state; /* last RESERVE / STATE / ALTER / SNAPSHOT / CLOSE */
-	uint8_t state_type;
 	uint64_t window;
 	uint64_t claim_records;
 	/* repair: the claimed numbers, replayed into an in-memory sequence */
 	numseq_t *claims;
+	FILE *out; /* dump */
 	int claims_rc;
-	/* dump */
-	FILE *out;
-	bool json;
+	uint8_t state_type;
+	bool have_opts;
+	bool have_state;
+	bool json; /* dump */
 };
 
 static void note_record(struct replay *rp, const numseq__jrec_t *r)
@@ -951,7 +1013,7 @@ static int cmd_check(int argc, char **argv)
 		printf("reason: %s\n", numseq__jf_reason_str(sc.reason));
 	printf("size: %" PRIu64 "\n", sc.size);
 	if (sc.verdict == NUMSEQ__JV_IO) {
-		printf("open: would fail (I/O error: %s)\n", strerror(sc.sys_errno));
+		printf("open: would fail (I/O error: %s)\n", sys_text(sc.sys_errno));
 		return EX_IO;
 	}
 	if (sc.verdict == NUMSEQ__JV_NOTJOURNAL) {
@@ -1460,6 +1522,84 @@ fail : {
 }
 }
 
+/* Puts the new journal in place: FILE -> FILE.damaged-<stamp>, then
+ * FILE.repair -> FILE, then fsync of the directory.  damaged gets the name
+ * the damaged file was kept under. */
+static int repair_install(const char *file, const struct ro_file *rf, const char *tmpname,
+                          const char *tmppath, char *damaged, size_t dcap)
+{
+	char stamp[32];
+	int ex = EX_OK;
+	time_t now = time(NULL);
+	struct tm tm;
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm) == 0)
+		(void)snprintf(stamp, sizeof stamp, "%lld", (long long)now);
+	(void)snprintf(damaged, dcap, "%s.damaged-%s", rf->name, stamp);
+	for (int k = 2; k < 1000; k++) {
+		struct stat st;
+		if (fstatat(rf->dirfd, damaged, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			break;
+		(void)snprintf(damaged, dcap, "%s.damaged-%s-%d", rf->name, stamp, k);
+	}
+	if (renameat(rf->dirfd, rf->name, rf->dirfd, damaged) != 0) {
+		int e = errno;
+		(void)fprintf(stderr, "%s repair: renaming %s to %s: %s (the new journal is %s)\n",
+		              prog, file, damaged, sys_text(e), tmppath);
+		return EX_IO;
+	}
+	if (renameat(rf->dirfd, tmpname, rf->dirfd, rf->name) != 0) {
+		int e = errno;
+		(void)fprintf(stderr,
+		              "%s repair: renaming %s to %s: %s (the damaged journal is now %s)\n",
+		              prog, tmppath, file, sys_text(e), damaged);
+		return EX_IO;
+	}
+	if (fsync(rf->dirfd) != 0) {
+		(void)fprintf(stderr, "%s repair: fsync of %s: %s\n", prog, rf->dir,
+		              sys_text(errno));
+		ex = EX_IO;
+	}
+	{
+		char lk[NAME_MAX + 24];
+		(void)snprintf(lk, sizeof lk, "%s.lock", tmpname);
+		(void)unlinkat(rf->dirfd, lk, 0);
+	}
+	return ex;
+}
+
+static void repair_print(const char *file, const struct ro_file *rf, const numseq__jscan_t *scp,
+                         const struct replay *rpp, const struct salvage *svp,
+                         const struct resume *resp, uint64_t restored, const char *damaged)
+{
+	printf("damaged: %s (%s: %s at offset %" PRIu64 ")\n", file, verdict_name(scp->verdict),
+	       numseq__jf_reason_str(scp->reason), scp->bad_offset);
+	printf("kept_records: %" PRIu64 "\n", scp->records);
+	printf("salvaged_records: %" PRIu64 " (intact records after the damage: states and claims "
+	       "only)\n",
+	       svp->records);
+	if (svp->alters > 0)
+		printf("warning: %" PRIu64
+		       " ALTER records after the damage were not applied: check "
+		       "the options (stat) and ALTER again if needed\n",
+		       svp->alters);
+	if (rpp->have_state)
+		printf("last_state: last_value=%" PRId64 " is_called=%s (%s)\n",
+		       rpp->state.last_value, bool_str(rpp->state.is_called),
+		       rec_type_name(rpp->state_type));
+	if (rpp->opts.claims == NUMSEQ_CLAIMS_LOWEST_FREE)
+		printf("resumes_at: lowest free number (LOWEST_FREE has no counter)\n");
+	else if (resp->exhausted)
+		printf("resumes_at: none (exhausted: last_value=%" PRId64 " is_called=true)\n",
+		       resp->value);
+	else
+		printf("resumes_at: %" PRId64 "\n", resp->value);
+	if (rpp->opts.claims != NUMSEQ_CLAIMS_NONE)
+		printf("claimed_restored: %" PRIu64 "\n", restored);
+	printf("kept_as: %s/%s\n", rf->dir, damaged);
+	printf("repaired: %s\n", file);
+}
+
 static int cmd_repair(int argc, char **argv)
 {
 	const char *file = NULL, *vs = NULL;
@@ -1549,79 +1689,19 @@ static int cmd_repair(int argc, char **argv)
 		goto out;
 
 	char tmpname[NAME_MAX + 16], tmppath[PATH_MAX + NAME_MAX + 16];
-	char stamp[32], damaged[NAME_MAX + 48];
-	struct resume res;
+	char damaged[NAME_MAX + 48];
+	struct resume res = {0, false};
 	uint64_t restored = 0;
 	(void)snprintf(tmpname, sizeof tmpname, "%s.repair", f.name);
 	(void)snprintf(tmppath, sizeof tmppath, "%s/%s", f.dir, tmpname);
 	ex = repair_build(argv[0], tmppath, &rp, &sv, at_least, &res, &restored);
 	if (ex != EX_OK) {
 		(void)unlinkat(f.dirfd, tmpname, 0);
-		goto out_lock;
+		goto out;
 	}
-	time_t now = time(NULL);
-	struct tm tm;
-	if (gmtime_r(&now, &tm) == NULL ||
-	    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm) == 0)
-		(void)snprintf(stamp, sizeof stamp, "%lld", (long long)now);
-	(void)snprintf(damaged, sizeof damaged, "%s.damaged-%s", f.name, stamp);
-	for (int k = 2; k < 1000; k++) {
-		struct stat st;
-		if (fstatat(f.dirfd, damaged, &st, AT_SYMLINK_NOFOLLOW) != 0)
-			break;
-		(void)snprintf(damaged, sizeof damaged, "%s.damaged-%s-%d", f.name, stamp, k);
-	}
-	if (renameat(f.dirfd, f.name, f.dirfd, damaged) != 0) {
-		int e = errno;
-		(void)fprintf(stderr, "%s repair: renaming %s to %s: %s (the new journal is %s)\n",
-		              prog, file, damaged, strerror(e), tmppath);
-		ex = EX_IO;
-		goto out_lock;
-	}
-	if (renameat(f.dirfd, tmpname, f.dirfd, f.name) != 0) {
-		int e = errno;
-		(void)fprintf(stderr,
-		              "%s repair: renaming %s to %s: %s (the damaged journal is now %s)\n",
-		              prog, tmppath, file, strerror(e), damaged);
-		ex = EX_IO;
-		goto out_lock;
-	}
-	if (fsync(f.dirfd) != 0) {
-		(void)fprintf(stderr, "%s repair: fsync of %s: %s\n", prog, f.dir, strerror(errno));
-		ex = EX_IO;
-	}
-	{
-		char lk[NAME_MAX + 24];
-		(void)snprintf(lk, sizeof lk, "%s.lock", tmpname);
-		(void)unlinkat(f.dirfd, lk, 0);
-	}
-	printf("damaged: %s (%s: %s at offset %" PRIu64 ")\n", file, verdict_name(sc.verdict),
-	       numseq__jf_reason_str(sc.reason), sc.bad_offset);
-	printf("kept_records: %" PRIu64 "\n", sc.records);
-	printf("salvaged_records: %" PRIu64 " (intact records after the damage: states and claims "
-	       "only)\n",
-	       sv.records);
-	if (sv.alters > 0)
-		printf("warning: %" PRIu64
-		       " ALTER records after the damage were not applied: check "
-		       "the options (stat) and ALTER again if needed\n",
-		       sv.alters);
-	if (rp.have_state)
-		printf("last_state: last_value=%" PRId64 " is_called=%s (%s)\n",
-		       rp.state.last_value, bool_str(rp.state.is_called),
-		       rec_type_name(rp.state_type));
-	if (rp.opts.claims == NUMSEQ_CLAIMS_LOWEST_FREE)
-		printf("resumes_at: lowest free number (LOWEST_FREE has no counter)\n");
-	else if (res.exhausted)
-		printf("resumes_at: none (exhausted: last_value=%" PRId64 " is_called=true)\n",
-		       res.value);
-	else
-		printf("resumes_at: %" PRId64 "\n", res.value);
-	if (rp.opts.claims != NUMSEQ_CLAIMS_NONE)
-		printf("claimed_restored: %" PRIu64 "\n", restored);
-	printf("kept_as: %s/%s\n", f.dir, damaged);
-	printf("repaired: %s\n", file);
-out_lock:
+	ex = repair_install(file, &f, tmpname, tmppath, damaged, sizeof damaged);
+	if (ex == EX_OK)
+		repair_print(file, &f, &sc, &rp, &sv, &res, restored, damaged);
 out:
 	if (rp.claims != NULL)
 		(void)numseq_destroy(&rp.claims);

@@ -273,110 +273,131 @@ static bool is_create_only(const char *w)
 	       cli_is_kw(w, "NAME");
 }
 
+/* NO MINVALUE | NO MAXVALUE | NO CYCLE; words[*i] follows the NO. */
+static bool parse_no(char **words, int n, int *i, numseq_options_t *o, char *why, size_t whycap)
+{
+	const char *nx = *i < n ? words[(*i)++] : NULL;
+
+	if (cli_is_kw(nx, "MINVALUE")) {
+		if (!give(o, NUMSEQ_OPT_MINVALUE | NUMSEQ_OPT_NO_MINVALUE, why, whycap))
+			return false;
+		o->set &= ~(unsigned)NUMSEQ_OPT_MINVALUE;
+	} else if (cli_is_kw(nx, "MAXVALUE")) {
+		if (!give(o, NUMSEQ_OPT_MAXVALUE | NUMSEQ_OPT_NO_MAXVALUE, why, whycap))
+			return false;
+		o->set &= ~(unsigned)NUMSEQ_OPT_MAXVALUE;
+	} else if (cli_is_kw(nx, "CYCLE")) {
+		if (!give(o, NUMSEQ_OPT_CYCLE, why, whycap))
+			return false;
+		o->cycle = false;
+	} else {
+		(void)snprintf(why, whycap, "NO must be followed by MINVALUE, MAXVALUE or CYCLE");
+		return false;
+	}
+	return true;
+}
+
+/* RESTART [[WITH] n]; words[*i] follows the RESTART. */
+static bool parse_restart(char **words, int n, int *i, numseq_options_t *o, char *why,
+                          size_t whycap)
+{
+	int64_t v;
+
+	if (o->set & (NUMSEQ_OPT_RESTART | NUMSEQ_OPT_RESTART_WITH)) {
+		(void)snprintf(why, whycap, "conflicting or redundant options");
+		return false;
+	}
+	if (cli_is_kw(*i < n ? words[*i] : NULL, "WITH")) {
+		if (!number("RESTART WITH", value_after(words, n, i, "WITH"), &v, why, whycap))
+			return false;
+	} else if (*i < n && (words[*i][0] == '-' || words[*i][0] == '+' ||
+	                      isdigit((unsigned char)words[*i][0]))) {
+		if (!cli_parse_i64(words[(*i)++], &v, why, whycap))
+			return false;
+	} else {
+		o->set |= NUMSEQ_OPT_RESTART;
+		return true;
+	}
+	o->set |= NUMSEQ_OPT_RESTART_WITH;
+	o->restart = v;
+	return true;
+}
+
+/* KEYWORD n for the numeric options; false with why if w is none of them
+ * (*known = false) or its value is bad. */
+static bool parse_numeric(const char *w, char **words, int n, int *i, numseq_options_t *o,
+                          bool *known, char *why, size_t whycap)
+{
+	static const struct {
+		const char *kw, *noise;
+		unsigned bit, clears;
+	} tab[] = {
+		{"INCREMENT", "BY", NUMSEQ_OPT_INCREMENT, 0},
+		{"START", "WITH", NUMSEQ_OPT_START, 0},
+		{"MINVALUE", NULL, NUMSEQ_OPT_MINVALUE | NUMSEQ_OPT_NO_MINVALUE,
+	         NUMSEQ_OPT_NO_MINVALUE},
+		{"MAXVALUE", NULL, NUMSEQ_OPT_MAXVALUE | NUMSEQ_OPT_NO_MAXVALUE,
+	         NUMSEQ_OPT_NO_MAXVALUE},
+		{"CACHE", NULL, NUMSEQ_OPT_CACHE, 0},
+	};
+	int64_t *const field[] = {&o->increment, &o->start, &o->minvalue, &o->maxvalue, &o->cache};
+	int64_t v;
+
+	for (size_t k = 0; k < sizeof tab / sizeof tab[0]; k++) {
+		if (!cli_is_kw(w, tab[k].kw))
+			continue;
+		*known = true;
+		if (!number(tab[k].kw, value_after(words, n, i, tab[k].noise), &v, why, whycap) ||
+		    !give(o, tab[k].bit, why, whycap))
+			return false;
+		o->set &= ~tab[k].clears;
+		*field[k] = v;
+		return true;
+	}
+	*known = false;
+	return false;
+}
+
 bool cli_parse_options(char **words, int n, bool for_alter, cli_options_t *out, char *why,
                        size_t whycap)
 {
 	numseq_options_t *o = &out->o;
 	int i = 0;
-	int64_t v;
 	char q[48];
 
 	memset(out, 0, sizeof *out);
 	numseq_options_init(o);
 	while (i < n) {
 		const char *w = words[i++];
+		bool known = false;
+		bool ok;
 
 		if (cli_is_kw(w, "AS")) {
-			if (!parse_type(value_after(words, n, &i, NULL), &o->type, why, whycap) ||
-			    !give(o, NUMSEQ_OPT_TYPE, why, whycap))
-				return false;
-		} else if (cli_is_kw(w, "INCREMENT")) {
-			if (!number("INCREMENT", value_after(words, n, &i, "BY"), &v, why,
-			            whycap) ||
-			    !give(o, NUMSEQ_OPT_INCREMENT, why, whycap))
-				return false;
-			o->increment = v;
-		} else if (cli_is_kw(w, "START")) {
-			if (!number("START", value_after(words, n, &i, "WITH"), &v, why, whycap) ||
-			    !give(o, NUMSEQ_OPT_START, why, whycap))
-				return false;
-			o->start = v;
-		} else if (cli_is_kw(w, "MINVALUE")) {
-			if (!number("MINVALUE", value_after(words, n, &i, NULL), &v, why, whycap) ||
-			    !give(o, NUMSEQ_OPT_MINVALUE | NUMSEQ_OPT_NO_MINVALUE, why, whycap))
-				return false;
-			o->set &= ~(unsigned)NUMSEQ_OPT_NO_MINVALUE;
-			o->minvalue = v;
-		} else if (cli_is_kw(w, "MAXVALUE")) {
-			if (!number("MAXVALUE", value_after(words, n, &i, NULL), &v, why, whycap) ||
-			    !give(o, NUMSEQ_OPT_MAXVALUE | NUMSEQ_OPT_NO_MAXVALUE, why, whycap))
-				return false;
-			o->set &= ~(unsigned)NUMSEQ_OPT_NO_MAXVALUE;
-			o->maxvalue = v;
-		} else if (cli_is_kw(w, "CACHE")) {
-			if (!number("CACHE", value_after(words, n, &i, NULL), &v, why, whycap) ||
-			    !give(o, NUMSEQ_OPT_CACHE, why, whycap))
-				return false;
-			o->cache = v;
+			ok = parse_type(value_after(words, n, &i, NULL), &o->type, why, whycap) &&
+			     give(o, NUMSEQ_OPT_TYPE, why, whycap);
 		} else if (cli_is_kw(w, "CYCLE")) {
-			if (!give(o, NUMSEQ_OPT_CYCLE, why, whycap))
-				return false;
+			ok = give(o, NUMSEQ_OPT_CYCLE, why, whycap);
 			o->cycle = true;
 		} else if (cli_is_kw(w, "NO")) {
-			const char *nx = i < n ? words[i++] : NULL;
-			if (cli_is_kw(nx, "MINVALUE")) {
-				if (!give(o, NUMSEQ_OPT_MINVALUE | NUMSEQ_OPT_NO_MINVALUE, why,
-				          whycap))
-					return false;
-				o->set &= ~(unsigned)NUMSEQ_OPT_MINVALUE;
-			} else if (cli_is_kw(nx, "MAXVALUE")) {
-				if (!give(o, NUMSEQ_OPT_MAXVALUE | NUMSEQ_OPT_NO_MAXVALUE, why,
-				          whycap))
-					return false;
-				o->set &= ~(unsigned)NUMSEQ_OPT_MAXVALUE;
-			} else if (cli_is_kw(nx, "CYCLE")) {
-				if (!give(o, NUMSEQ_OPT_CYCLE, why, whycap))
-					return false;
-				o->cycle = false;
-			} else {
-				(void)snprintf(
-					why, whycap,
-					"NO must be followed by MINVALUE, MAXVALUE or CYCLE");
-				return false;
-			}
+			ok = parse_no(words, n, &i, o, why, whycap);
 		} else if (cli_is_kw(w, "RESTART")) {
-			if (o->set & (NUMSEQ_OPT_RESTART | NUMSEQ_OPT_RESTART_WITH)) {
-				(void)snprintf(why, whycap, "conflicting or redundant options");
-				return false;
-			}
-			if (cli_is_kw(i < n ? words[i] : NULL, "WITH")) {
-				if (!number("RESTART WITH", value_after(words, n, &i, "WITH"), &v,
-				            why, whycap))
-					return false;
-				o->set |= NUMSEQ_OPT_RESTART_WITH;
-				o->restart = v;
-			} else if (i < n && (words[i][0] == '-' || words[i][0] == '+' ||
-			                     isdigit((unsigned char)words[i][0]))) {
-				if (!cli_parse_i64(words[i++], &v, why, whycap))
-					return false;
-				o->set |= NUMSEQ_OPT_RESTART_WITH;
-				o->restart = v;
-			} else {
-				o->set |= NUMSEQ_OPT_RESTART;
-			}
+			ok = parse_restart(words, n, &i, o, why, whycap);
 		} else if (is_create_only(w)) {
 			if (for_alter) {
 				quoted(w, q, sizeof q);
 				(void)snprintf(why, whycap, "%s can only be given at create", q);
 				return false;
 			}
-			if (!create_only(w, words, n, &i, out, why, whycap))
-				return false;
+			ok = create_only(w, words, n, &i, out, why, whycap);
 		} else {
-			quoted(w, q, sizeof q);
-			(void)snprintf(why, whycap, "unknown option \"%s\"", q);
-			return false;
+			ok = parse_numeric(w, words, n, &i, o, &known, why, whycap);
+			if (!known) {
+				quoted(w, q, sizeof q);
+				(void)snprintf(why, whycap, "unknown option \"%s\"", q);
+			}
 		}
+		if (!ok)
+			return false;
 	}
 	if (o->claims_flags != 0 && (o->set & NUMSEQ_OPT_CLAIMS) == 0) {
 		(void)snprintf(why, whycap, "CONFLICT needs CLAIMS SEQUENCE");
