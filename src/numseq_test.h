@@ -27,4 +27,11 @@ size_t numseq__sess_capacity(void);
  * allocation failure returns NUMSEQ_ENOMEM and loses nothing. */
 void numseq__fail_alloc_at(long k);
 
+/* numseq_open through an I/O table (src/jio.h): tests pass a fault
+ * injector (numseq__jfault_io).  io = NULL: the real system calls. */
+struct numseq__jio;
+int numseq__open_io(numseq_t **out, const char *path, unsigned flags, const numseq_options_t *o,
+                    const numseq_journal_options_t *jo, struct numseq__jio *io,
+                    numseq_error_t *err);
+
 #endif

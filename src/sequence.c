@@ -1931,6 +1931,13 @@ static int journal_start(struct numseq *s, int64_t last, bool called, numseq_err
 int numseq_open(numseq_t **out, const char *path, unsigned flags, const numseq_options_t *o,
                 const numseq_journal_options_t *jo, numseq_error_t *err)
 {
+	return numseq__open_io(out, path, flags, o, jo, NULL, err);
+}
+
+int numseq__open_io(numseq_t **out, const char *path, unsigned flags, const numseq_options_t *o,
+                    const numseq_journal_options_t *jo, struct numseq__jio *io,
+                    numseq_error_t *err)
+{
 	struct open_ctx ctx = {NULL};
 	struct numseq__jreplay rp = {&ctx, replay_options, replay_claims};
 	struct numseq__jopened res;
@@ -1965,7 +1972,7 @@ int numseq_open(numseq_t **out, const char *path, unsigned flags, const numseq_o
 			"numseq_open: the SEQUENCE claims policy cannot be journaled yet");
 	}
 	memset(&res, 0, sizeof res);
-	rc = numseq__j_open(&j, path, flags, o != NULL ? &ro : NULL, window, NULL, &rp, &res, err);
+	rc = numseq__j_open(&j, path, flags, o != NULL ? &ro : NULL, window, io, &rp, &res, err);
 	if (rc != NUMSEQ_OK) {
 		if (ctx.s != NULL)
 			free_sequence(ctx.s);
