@@ -1535,12 +1535,17 @@ static int repair_install(const char *file, const struct ro_file *rf, const char
 	if (gmtime_r(&now, &tm) == NULL ||
 	    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm) == 0)
 		(void)snprintf(stamp, sizeof stamp, "%lld", (long long)now);
-	(void)snprintf(damaged, dcap, "%s.damaged-%s", rf->name, stamp);
-	for (int k = 2; k < 1000; k++) {
+	int len = snprintf(damaged, dcap, "%s.damaged-%s", rf->name, stamp);
+	for (int k = 2; k < 1000 && len > 0 && (size_t)len < dcap; k++) {
 		struct stat st;
 		if (fstatat(rf->dirfd, damaged, &st, AT_SYMLINK_NOFOLLOW) != 0)
 			break;
-		(void)snprintf(damaged, dcap, "%s.damaged-%s-%d", rf->name, stamp, k);
+		len = snprintf(damaged, dcap, "%s.damaged-%s-%d", rf->name, stamp, k);
+	}
+	if (len < 0 || (size_t)len >= dcap) {
+		(void)fprintf(stderr, "%s repair: %s: name too long for the damaged copy\n", prog,
+		              file);
+		return EX_FILE;
 	}
 	if (renameat(rf->dirfd, rf->name, rf->dirfd, damaged) != 0) {
 		int e = errno;
