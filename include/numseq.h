@@ -432,7 +432,8 @@ enum {
 #define NUMSEQ_WINDOW_DEFAULT 4096u /* numbers reserved per RESERVE record */
 
 typedef struct numseq_journal_options {
-	uint64_t window; /* 0: NUMSEQ_WINDOW_DEFAULT; at most 2^32 */
+	uint64_t window; /* at most 2^32; 0: the window the journal was last
+	                    used with (NUMSEQ_WINDOW_DEFAULT for a new one) */
 } numseq_journal_options_t;
 
 /* Opens (or with NUMSEQ_OPEN_CREATE creates) the journal at path and the

@@ -49,6 +49,7 @@ struct numseq__journal {
 	numseq__jio_t *io;
 	int dirfd, fd, lockfd;
 	uint64_t window;
+	bool window_given; /* by the caller; else the journal's own (recover) */
 
 	pthread_rwlock_t claims_rw;
 	pthread_mutex_t mu;
@@ -570,6 +571,7 @@ static int create_file(struct numseq__journal *j, const numseq__jopts_t *jo,
  * options in force are known only at the end). */
 struct pass1 {
 	numseq__jstate_t state, from;
+	uint64_t window; /* of the last RESERVE or SNAPSHOT (0: none) */
 	int last_kind;
 	uint64_t gap_events, gap_values;
 };
@@ -584,6 +586,7 @@ static int visit_state(void *ctx, const numseq__jrec_t *r)
 		break;
 	case NUMSEQ__JF_SNAPSHOT:
 		p->state = r->state;
+		p->window = r->window;
 		p->gap_events = r->snap.gap_events;
 		p->gap_values = r->snap.gap_values;
 		p->last_kind = LK_SNAPSHOT;
@@ -598,6 +601,7 @@ static int visit_state(void *ctx, const numseq__jrec_t *r)
 		 * the state before it is the widest honest guess. */
 		p->from = r->has_from ? r->from : p->state;
 		p->state = r->state;
+		p->window = r->window;
 		p->last_kind = LK_RESERVE;
 		break;
 	case NUMSEQ__JF_CLOSE:
@@ -690,6 +694,10 @@ static int recover(struct numseq__journal *j, const numseq_options_t *expect,
 	                            &sc);
 	if (rc != NUMSEQ_OK)
 		return scan_error(j, rc, &sc, err);
+	/* The window the journal was last used with, unless the caller chose
+	 * one: a journal keeps its W across opens. */
+	if (!j->window_given && p1.window != 0)
+		j->window = p1.window;
 
 	/* Make what we keep durable before anything is appended after it: a
 	 * torn tail is cut (and the size synced), and bytes a crashed process
@@ -822,12 +830,13 @@ int numseq__j_open(struct numseq__journal **out, const char *path, unsigned flag
 		return numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG,
 		                    "journal: out is NULL");
 	*out = NULL;
-	if (path == NULL || window == 0)
-		return numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG,
-		                    "journal: NULL path or window 0");
-	struct numseq__journal *j = j_alloc(io != NULL ? io : numseq__jio_posix(), window);
+	if (path == NULL)
+		return numseq__fail(err, NUMSEQ_EINVAL, NUMSEQ__SQLSTATE_ARG, "journal: NULL path");
+	struct numseq__journal *j = j_alloc(io != NULL ? io : numseq__jio_posix(),
+	                                    window != 0 ? window : NUMSEQ_WINDOW_DEFAULT);
 	if (j == NULL)
 		return numseq__fail(err, NUMSEQ_ENOMEM, NUMSEQ__SQLSTATE_NOMEM, "out of memory");
+	j->window_given = window != 0;
 	(void)snprintf(j->path, sizeof j->path, "%s", path);
 	char dir[PATH_MAX];
 	int rc;

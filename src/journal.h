@@ -63,7 +63,8 @@ struct numseq__jopened {
 /* Opens or creates the journal at path (flags: NUMSEQ_OPEN_*).
  * create_opts: the options for a new journal (validated by the caller)
  * and, when not NULL for an existing one, the options it must have
- * (NUMSEQ_EFINGERPRINT otherwise).  window: W (>= 1).  io: NULL for the
+ * (NUMSEQ_EFINGERPRINT otherwise).  window: W, or 0 for the window of
+ * the journal's last reservation (NUMSEQ_WINDOW_DEFAULT for a new one).  io: NULL for the
  * real system calls, or a fault injector (tests).  Takes the lock file
  * "<path>.lock" (NUMSEQ_ELOCKED if held by anyone), scans and replays the
  * file, truncates a torn tail, and when the last run did not close

@@ -1935,15 +1935,14 @@ int numseq_open(numseq_t **out, const char *path, unsigned flags, const numseq_o
 }
 
 int numseq__open_io(numseq_t **out, const char *path, unsigned flags, const numseq_options_t *o,
-                    const numseq_journal_options_t *jo, struct numseq__jio *io,
-                    numseq_error_t *err)
+                    const numseq_journal_options_t *jo, struct numseq__jio *io, numseq_error_t *err)
 {
 	struct open_ctx ctx = {NULL};
 	struct numseq__jreplay rp = {&ctx, replay_options, replay_claims};
 	struct numseq__jopened res;
 	struct numseq__journal *j = NULL;
 	numseq_options_t ro;
-	uint64_t window = jo != NULL && jo->window != 0 ? jo->window : NUMSEQ_WINDOW_DEFAULT;
+	uint64_t window = jo != NULL ? jo->window : 0; /* 0: the journal's own */
 	int rc;
 
 	if (out == NULL || path == NULL || path[0] == '\0' ||
@@ -1988,7 +1987,7 @@ int numseq__open_io(numseq_t **out, const char *path, unsigned flags, const nums
 	}
 	struct numseq *s = ctx.s;
 	s->j = j;
-	s->window = window;
+	s->window = res.info.window;
 	if (s->cl != NULL)
 		numseq__claims_set_journal(s->cl, j);
 	pthread_mutex_init(&s->xmu, NULL);
