@@ -1728,12 +1728,16 @@ static void kick_reserver(struct numseq *s)
 }
 
 /*
- * Extends the current epoch's durable reservation to `window` tickets past
- * those served (wlock held): a RESERVE record with the state reached so far
- * (where a crash's gap would begin) and the state at the new end, synced,
- * then dcap raised in place.  Tickets drawn past the old dcap (threads
- * waiting for this) are counted as served: the new window starts after
- * them, so they are covered.
+ * Extends the current epoch's durable reservation by `window` tickets past
+ * its end (or past the tickets drawn, when threads wait beyond it), with
+ * wlock held: a RESERVE record with the state reached so far (where a
+ * crash's gap would begin) and the state at the new end, synced, then dcap
+ * raised in place.  Each fdatasync thus buys a whole window, and the
+ * reservation ahead of the draws stays between half a window and one and a
+ * half (a crash skips at most that, plus the tickets of waiting threads).
+ * Returns 1 when it extended and the draws are again within half a window
+ * of the new end (call again at once: they outran the fdatasync), 0 when
+ * nothing more is needed, or an error.
  */
 static int reserve_locked(struct numseq *s, numseq_error_t *err)
 {
@@ -1745,10 +1749,10 @@ static int reserve_locked(struct numseq *s, numseq_error_t *err)
 	g = writer_current(s, &e, &w, &served);
 	if (e.dcap == UINT64_MAX)
 		return NUMSEQ_OK;
-	from = served < e.dcap ? served : e.dcap;
-	target = served + s->window;
-	if (target <= e.dcap + s->window / 2)
+	if (served + s->window / 2 < e.dcap)
 		return NUMSEQ_OK; /* still more than half a window ahead */
+	from = served < e.dcap ? served : e.dcap;
+	target = (served > e.dcap ? served : e.dcap) + s->window;
 	epoch_state(&e, from, &fl, &fc);
 	epoch_state(&e, target, &tl, &tc);
 	rc = numseq__j_reserve(s->j, fl, fc, tl, tc, err);
@@ -1757,7 +1761,8 @@ static int reserve_locked(struct numseq *s, numseq_error_t *err)
 	/* release: pairs with the acquire loads of dcap in the draws; the
 	 * slot is g's for as long as wlock is held. */
 	atomic_store_explicit(&slot_for(s, g)->dcap, target, memory_order_release);
-	return NUMSEQ_OK;
+	(void)writer_current(s, &e, &w, &served);
+	return served + s->window / 2 >= target ? 1 : 0;
 }
 
 static void *reserver_main(void *arg)
@@ -1771,12 +1776,18 @@ static void *reserver_main(void *arg)
 			break;
 		s->xkick = false;
 		pthread_mutex_unlock(&s->xmu);
-		pthread_mutex_lock(&s->wlock);
-		(void)reserve_locked(s, NULL); /* a failure marks the journal failed */
-		pthread_mutex_unlock(&s->wlock);
+		/* Back to back while the draws keep up with the fdatasyncs; a
+		 * failure marks the journal failed (waiters see it). */
+		for (int more = 1; more == 1;) {
+			pthread_mutex_lock(&s->wlock);
+			more = reserve_locked(s, NULL);
+			pthread_mutex_unlock(&s->wlock);
+			pthread_mutex_lock(&s->xmu);
+			pthread_cond_broadcast(&s->dcv);
+			pthread_mutex_unlock(&s->xmu);
+		}
 		atomic_store_explicit(&s->xkicked, false, memory_order_relaxed);
 		pthread_mutex_lock(&s->xmu);
-		pthread_cond_broadcast(&s->dcv);
 	}
 	pthread_mutex_unlock(&s->xmu);
 	return NULL;
