@@ -54,6 +54,13 @@ struct numseq__journal {
 	pthread_rwlock_t claims_rw;
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* flushing ended / durable_lsn moved */
+	/* Group commit's gathering (sync_locked): threads waiting in a sync,
+	 * how many the last flush served, how long it took, and the condition
+	 * a gathering flusher waits on (CLOCK_MONOTONIC). */
+	pthread_cond_t gcv;
+	unsigned queued, last_batch;
+	uint64_t last_flush_ns;
+	bool gathering;
 
 	/* Under mu. */
 	uint8_t *buf; /* records appended, not yet written */
@@ -269,6 +276,7 @@ static void j_free(struct numseq__journal *j)
 	if (j->dirfd >= 0)
 		(void)j->io->close(j->io, j->dirfd);
 	pthread_cond_destroy(&j->cv);
+	pthread_cond_destroy(&j->gcv);
 	pthread_mutex_destroy(&j->mu);
 	pthread_rwlock_destroy(&j->claims_rw);
 	free(j->buf);
@@ -286,6 +294,14 @@ static struct numseq__journal *j_alloc(numseq__jio_t *io, uint64_t window)
 	j->window = window;
 	bool ok = pthread_mutex_init(&j->mu, NULL) == 0;
 	ok = pthread_cond_init(&j->cv, NULL) == 0 && ok;
+	pthread_condattr_t ca;
+	if (pthread_condattr_init(&ca) == 0) {
+		ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 && ok;
+		ok = pthread_cond_init(&j->gcv, &ca) == 0 && ok;
+		(void)pthread_condattr_destroy(&ca);
+	} else {
+		ok = false;
+	}
 	ok = pthread_rwlock_init(&j->claims_rw, NULL) == 0 && ok;
 	atomic_init(&j->durable_lsn, 0);
 	atomic_init(&j->failed_flag, false);
@@ -399,26 +415,82 @@ static int flush_locked(struct numseq__journal *j, bool unlock)
 	return rc;
 }
 
-/* Waits (under mu) until lsn is durable, flushing as the group's flusher
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Waits (under mu) until lsn is durable, flushing as the group's flusher
  * when nobody else is.  NUMSEQ_EIO / NUMSEQ_ENOSPC: this call's own I/O
- * failed; NUMSEQ_EFAILED: an earlier or another thread's I/O did. */
+ * failed; NUMSEQ_EFAILED: an earlier or another thread's I/O did.
+ *
+ * Gathering: without it, T threads split into two alternating halves
+ * (those woken by one flush append while the next is already running, so
+ * each fdatasync carries about T/2).  A would-be flusher that sees fewer
+ * threads waiting than the last flush served waits for the others to
+ * append, for at most the last flush's duration (capped at 2 ms),
+ * then flushes whatever is there, as PostgreSQL's commit_delay does.  A
+ * lone caller (last batch of one) never waits.
+ */
 static int sync_locked(struct numseq__journal *j, uint64_t lsn)
 {
+	bool counted = false, gathered = false;
+	int rc;
 	for (;;) {
-		if (atomic_load_explicit(&j->durable_lsn, memory_order_relaxed) >= lsn)
-			return NUMSEQ_OK; /* relaxed: written under mu, held */
-		if (j->failed)
-			return NUMSEQ_EFAILED;
-		if (lsn >= j->next_lsn)
-			return NUMSEQ_EINVAL;
+		if (atomic_load_explicit(&j->durable_lsn, memory_order_relaxed) >= lsn) {
+			rc = NUMSEQ_OK; /* relaxed: written under mu, held */
+			break;
+		}
+		if (j->failed) {
+			rc = NUMSEQ_EFAILED;
+			break;
+		}
+		if (lsn >= j->next_lsn) {
+			rc = NUMSEQ_EINVAL;
+			break;
+		}
+		if (!counted) {
+			counted = true;
+			j->queued++;
+			if (j->gathering)
+				pthread_cond_signal(&j->gcv);
+		}
 		if (j->flushing) {
 			pthread_cond_wait(&j->cv, &j->mu);
 			continue;
 		}
-		int rc = flush_locked(j, true);
+		if (!gathered && j->queued < j->last_batch && j->last_flush_ns > 0) {
+			uint64_t wait = j->last_flush_ns, until;
+			struct timespec ts;
+			gathered = true;
+			if (wait > UINT64_C(2000000))
+				wait = UINT64_C(2000000);
+			until = mono_ns() + wait;
+			ts.tv_sec = (time_t)(until / UINT64_C(1000000000));
+			ts.tv_nsec = (long)(until % UINT64_C(1000000000));
+			j->gathering = true;
+			while (!j->flushing && !j->failed && j->queued < j->last_batch &&
+			       atomic_load_explicit(&j->durable_lsn, memory_order_relaxed) < lsn &&
+			       pthread_cond_timedwait(&j->gcv, &j->mu, &ts) == 0)
+				;
+			j->gathering = false;
+			continue; /* re-check: another thread may have flushed */
+		}
+		unsigned batch = j->queued;
+		uint64_t t0 = mono_ns();
+		rc = flush_locked(j, true);
+		j->last_flush_ns = mono_ns() - t0;
+		j->last_batch = batch;
+		gathered = false;
 		if (rc != NUMSEQ_OK)
-			return rc; /* this call's failure: NUMSEQ_EIO / NUMSEQ_ENOSPC */
+			break; /* this call's failure: NUMSEQ_EIO / NUMSEQ_ENOSPC */
 	}
+	if (counted)
+		j->queued--;
+	return rc;
 }
 
 /* Appends records r[0..n) as one unit and waits until they are durable. */
