@@ -38,12 +38,13 @@ struct numseq__claims {
 	_Atomic uint64_t skipped; /* SEQUENCE: claimed numbers stepped over */
 	_Atomic uint64_t wraps;   /* LOWEST_FREE / CYCLIC: searches that wrapped */
 
-	/* Policy state.  floor and cycle change only under the sequence's
-	 * writer mutex (alter); nextval reads them relaxed: a nextval racing
-	 * with an ALTER may use either the old or the new value, and is then
-	 * ordered before or after it. */
-	_Atomic uint64_t floor; /* LOWEST_FREE: position of START */
-	_Atomic bool cycle;     /* LOWEST_FREE: wrap to the range's start */
+	/* Read-mostly, on a line of their own (nextval writes the line above).
+	 * floor and cycle change only under the sequence's writer mutex
+	 * (alter); nextval reads them relaxed: a nextval racing with an ALTER
+	 * may use either the old or the new value, and is then ordered before
+	 * or after it. */
+	alignas(64) _Atomic uint64_t floor; /* LOWEST_FREE: position of START */
+	_Atomic bool cycle;                 /* LOWEST_FREE: wrap to the range's start */
 
 	struct numseq__claims_geom g;
 	uint64_t step;             /* |INCREMENT| */

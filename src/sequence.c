@@ -1705,10 +1705,12 @@ static int nextval_slow(struct numseq *s, struct numseq__sess_ent *se, int64_t *
 	rc = s->j != NULL ? draw_durable(s, se, &v, err) : draw_hot(s, se, &v, err);
 	if (rc != NUMSEQ_OK)
 		return rc;
-	if (s->cl != NULL)
-		return numseq__claims_mark(s, s->cl, se, v, out, err);
+	/* lastval moves with a successful draw (a SEQUENCE conflict consumes
+	 * the value, as PostgreSQL's nextval before a failed INSERT). */
 	if (numseq__tls.last != se)
 		numseq__set_last(se);
+	if (s->cl != NULL)
+		return numseq__claims_mark(s, s->cl, se, v, out, err);
 	*out = v;
 	return NUMSEQ_OK;
 }

@@ -572,6 +572,35 @@ static void test_out_of_memory(void **state)
 	seq_free(&s);
 }
 
+/* lastval follows nextval on a sequence with a bitmap, every policy
+ * (regression: a SEQUENCE-policy nextval left lastval on the previous
+ * sequence). */
+static void test_lastval(void **state)
+{
+	(void)state;
+	numseq_t *a = SEQ(.set = O_START, .start = 1000);
+	numseq_t *p[3] = {
+		SEQ(.set = O_CLAIMS | O_MAX, .claims = SEQP, .maxvalue = 10),
+		SEQ(.set = O_CLAIMS | O_MAX, .claims = LOWP, .maxvalue = 10),
+		SEQ(.set = O_CLAIMS | O_MAX, .claims = CYCP, .maxvalue = 10),
+	};
+	int64_t v = 0;
+	for (int i = 0; i < 3; i++) {
+		NEXT(a, 1000 + i);
+		assert_rc(numseq_lastval(&v, NULL), NUMSEQ_OK);
+		assert_i64(v, 1000 + i);
+		NEXT(p[i], 1);
+		assert_rc(numseq_lastval(&v, NULL), NUMSEQ_OK);
+		assert_i64(v, 1);
+		NEXT(p[i], 2);
+		assert_rc(numseq_lastval(&v, NULL), NUMSEQ_OK);
+		assert_i64(v, 2);
+	}
+	for (int i = 0; i < 3; i++)
+		seq_free(&p[i]);
+	seq_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -588,6 +617,7 @@ int main(void)
 		T(test_sparse_memory),
 		T(test_int64_limits),
 		T(test_out_of_memory),
+		T(test_lastval),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
