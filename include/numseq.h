@@ -421,8 +421,13 @@ NUMSEQ_API int numseq_claimed_next(numseq_t *s, uint64_t *cursor, int64_t *out);
  * repeats one, and the next open reports exactly which range it skipped
  * (numseq_journal_info).  After a failed write or fdatasync the sequence
  * refuses all durable work with NUMSEQ_EFAILED until it is reopened, and
- * never hands out a number beyond what is durable.  The SEQUENCE claims
- * policy cannot be journaled yet (NUMSEQ_EPOLICY). */
+ * never hands out a number beyond what is durable: after a failed write or
+ * fdatasync, nextval returns NUMSEQ_EFAILED even inside the reservation.
+ * On a journaled sequence a numseq_nextval_n block (and a CACHE refill)
+ * also stops at the end of the durable reservation (count < k).  The
+ * SEQUENCE claims policy cannot be journaled yet (NUMSEQ_EPOLICY), and a
+ * CYCLIC setval / RESTART moves only the in-memory cursor (not journaled;
+ * the cursor restarts at START after a reopen). */
 
 enum {
 	NUMSEQ_OPEN_CREATE = 1u << 0, /* create the journal if it does not exist */

@@ -192,6 +192,7 @@ static_assert(offsetof(struct numseq, mgen) >= 64, "hot word must be alone on it
 static void free_sequence(struct numseq *s);
 static void kick_reserver(struct numseq *s);
 static int wait_durable(struct numseq *s, uint64_t g, uint64_t t, numseq_error_t *err);
+static int journal_refused(const struct numseq *s, numseq_error_t *err);
 static_assert(offsetof(struct numseq, magic) < 128, "nextval's read-mostly fields share one line");
 
 static _Atomic uint64_t next_id = 1;
@@ -1266,6 +1267,8 @@ static int take_block(struct numseq *s, uint64_t k, numseq_block_t *b, uint64_t 
 		}
 		if (!ticket_is_epoch(s, d, g))
 			continue; /* 2^20 epochs meanwhile: the block is a gap */
+		if (e.dcap != UINT64_MAX && numseq__j_failed(s->j))
+			return journal_refused(s, err);
 		b->first = ticket_value(e.first, e.p.inc, e.n1, e.wrap, e.lap, t);
 		b->step = e.p.inc;
 		b->count = m;
@@ -1795,6 +1798,57 @@ static void *reserver_main(void *arg)
 	return NULL;
 }
 
+/* nextval after the journal failed (or while the sequence closes): nothing
+ * more is served, not even below the durable cap.  A writer record whose
+ * fdatasync failed may still reach the disk (or stay in the page cache a
+ * crash keeps), and its state could then be behind a value served after
+ * the failure (P6, docs/durability.md). */
+static int journal_refused(const struct numseq *s, numseq_error_t *err)
+{
+	return numseq__fail(err, NUMSEQ_EFAILED, NUMSEQ__SQLSTATE_STATE,
+	                    "nextval: the journal of sequence \"%s\" failed; reopen it", s->name);
+}
+
+/*
+ * A ticket of a newer epoch than the one read before the draw (a writer
+ * switched meanwhile): wait while that epoch is PENDING (an ALTER writing
+ * its journal record), then serve it from its slot under that epoch's own
+ * durable cap.  1: served (*v); 0: a gap (slot recycled, void ticket);
+ * or an error.  Without this, every draw during an ALTER's fdatasync
+ * would throw a number away and draw again, millions per ALTER.
+ */
+static int durable_foreign(struct numseq *s, uint64_t pre, uint64_t w, int64_t *v,
+                           numseq_error_t *err)
+{
+	uint64_t tag = word_tag(w), t = word_ticket(w), ge, dcap;
+	struct slot *d = &s->slots[tag % NSLOT];
+	struct epoch e;
+	ck_backoff_t backoff = CK_BACKOFF_INITIALIZER;
+	unsigned steps = 0;
+	/* acquire: pairs with slot_write's release store of gen. */
+	while ((ge = atomic_load_explicit(&d->gen, memory_order_acquire)) == SLOT_PENDING)
+		wait_step(&backoff, &steps);
+	if (ge == SLOT_BUSY || (ge & TAG_MASK) != tag || ge <= pre || ge - pre > TAG_MASK)
+		return 0;
+	slot_read(d, &e);
+	dcap = atomic_load_explicit(&d->dcap, memory_order_acquire);
+	if (atomic_load_explicit(&d->gen, memory_order_acquire) != ge)
+		return 0;
+	if (t >= s->rebase_at) {
+		rebase(s, ge);
+		return 0;
+	}
+	if (t >= e.n1 && !e.p.cycle)
+		return limit_error(s, e.p.inc > 0, e.p.inc > 0 ? e.p.max : e.p.min, err);
+	if (t >= dcap) {
+		int rc = wait_durable(s, ge, t, err);
+		if (rc != 0)
+			return rc < 0 ? rc : 0;
+	}
+	*v = ticket_value(e.first, e.p.inc, e.n1, e.wrap, e.lap, t);
+	return 1;
+}
+
 /*
  * Ticket t of epoch g is past the durable reservation: sleep until the
  * reservation thread covers it.  0: covered; 1: epoch g was superseded
@@ -1807,11 +1861,8 @@ static int wait_durable(struct numseq *s, uint64_t g, uint64_t t, numseq_error_t
 	int rc = NUMSEQ_OK;
 	pthread_mutex_lock(&s->xmu);
 	for (;;) {
-		if (numseq__j_failed(s->j)) {
-			rc = numseq__fail(
-				err, NUMSEQ_EFAILED, NUMSEQ__SQLSTATE_STATE,
-				"nextval: the journal of sequence \"%s\" failed; reopen it",
-				s->name);
+		if (numseq__j_failed(s->j) || s->xstop) {
+			rc = journal_refused(s, err);
 			break;
 		}
 		/* acquire: pairs with reserve_locked's release store. */
@@ -1842,12 +1893,15 @@ static int wait_durable(struct numseq *s, uint64_t g, uint64_t t, numseq_error_t
 static int draw_durable(struct numseq *s, struct numseq__sess_ent *se, int64_t *out,
                         numseq_error_t *err)
 {
+	if (numseq__j_failed(s->j))
+		return journal_refused(s, err);
 	if (se->left > 0 && cache_take(s, se, out))
 		return NUMSEQ_OK;
 	for (;;) {
 		struct epoch e;
 		struct slot *d;
 		uint64_t g, w, t, dcap;
+		int64_t v = 0;
 
 		g = atomic_load_explicit(&s->cur_gen, memory_order_acquire);
 		d = slot_for(s, g);
@@ -1861,8 +1915,18 @@ static int draw_durable(struct numseq *s, struct numseq__sess_ent *se, int64_t *
 		/* The linearization point, as in numseq_nextval. */
 		w = atomic_fetch_add_explicit(&s->word, 1, memory_order_seq_cst);
 		t = word_ticket(w);
-		if (word_tag(w) != (g & TAG_MASK) || !ticket_is_epoch(s, d, g))
-			continue; /* a writer switched epochs: a gap */
+		if (word_tag(w) != (g & TAG_MASK)) {
+			int r = durable_foreign(s, g, w, &v, err);
+			if (r < 0)
+				return r;
+			if (r == 0)
+				continue;
+			if (numseq__j_failed(s->j))
+				return journal_refused(s, err);
+			return serve(se, v, out);
+		}
+		if (!ticket_is_epoch(s, d, g))
+			continue; /* 2^20 epochs meanwhile: a gap */
 		if (t >= s->rebase_at) {
 			rebase(s, g);
 			continue;
@@ -1881,6 +1945,8 @@ static int draw_durable(struct numseq *s, struct numseq__sess_ent *se, int64_t *
 		} else if (t + s->window / 2 >= dcap) {
 			kick_reserver(s);
 		}
+		if (numseq__j_failed(s->j))
+			return journal_refused(s, err);
 		return serve(se, ticket_value(e.first, e.p.inc, e.n1, e.wrap, e.lap, t), out);
 	}
 }
