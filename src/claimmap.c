@@ -297,13 +297,12 @@ static inline void count(struct numseq__cmap *m, bool releases, uint64_t d)
 }
 
 /* The summaries a set crossed (out of line: once per 64 claims). */
-static __attribute__((noinline)) void summaries_after_set(struct numseq__cmap *m, uint64_t w,
-                                                          uint64_t old, uint64_t bit)
+/* The fix-up loop for both summaries of leaf word w (out of line: a set
+ * crosses a boundary about once per 64 claims). */
+static __attribute__((noinline)) void summaries_after_set(struct numseq__cmap *m, uint64_t w)
 {
-	if (old == 0)
-		fix(m, KIND_ANY, 1, w);
-	if ((old | bit) == valid_mask(&m->lv0, w))
-		fix(m, KIND_FULL, 1, w);
+	fix(m, KIND_ANY, 1, w);
+	fix(m, KIND_FULL, 1, w);
 }
 
 /* After a fetch_or on leaf word w that set `bit` (old: the word before):
@@ -313,7 +312,14 @@ static inline void claimed(struct numseq__cmap *m, uint64_t w, uint64_t old, uin
 	/* Counted after the set: see numseq__cmap_counts. */
 	count(m, false, 1u);
 	if (__builtin_expect(old == 0 || (old | bit) == valid_mask(&m->lv0, w), 0))
-		summaries_after_set(m, w, old, bit);
+		summaries_after_set(m, w);
+}
+
+/* A word of a summary level, seq_cst (for the fix-up check of a set). */
+static inline uint64_t word_peek_sc(const struct numseq__cmap_level *l, uint64_t w)
+{
+	_Atomic uint64_t *pg = page_peek(l, w);
+	return pg == NULL ? 0 : atomic_load_explicit(&pg[w & PAGE_MASK], memory_order_seq_cst);
 }
 
 /* ---------------------------------------------------------- life cycle */
@@ -401,13 +407,30 @@ int numseq__cmap_set(struct numseq__cmap *m, uint64_t i)
 	_Atomic uint64_t *pg = page_peek(&m->lv0, w);
 	if (__builtin_expect(pg == NULL, 0) && (pg = leaf_page(m, w)) == NULL)
 		return NUMSEQ_ENOMEM;
+	_Atomic uint64_t *p = &pg[w & PAGE_MASK];
 	/* seq_cst: the claim's linearization point; acquire so that a claim
 	 * won after a release sees the releaser's writes, release for the
-	 * converse, and seq_cst for fix()'s argument (design.md 12.4). */
-	uint64_t old = atomic_fetch_or_explicit(&pg[w & PAGE_MASK], bit, memory_order_seq_cst);
-	if (old & bit)
+	 * converse, and seq_cst for fix()'s argument (design.md 12.4).  Only
+	 * the bit of the old value is used, so this is one `lock bts` on x86
+	 * rather than a load and a CAS loop. */
+	if (atomic_fetch_or_explicit(p, bit, memory_order_seq_cst) & bit)
 		return 0;
-	claimed(m, w, old, bit);
+	/* Counted after the set: see numseq__cmap_counts. */
+	count(m, false, 1u);
+	/* Without the old word this set cannot tell whether it crossed a
+	 * summary boundary, so it runs the fix-up check every time: the first
+	 * pass of fix()'s loop (the word, then both parent bits), three loads of
+	 * lines this thread just touched.  The fix-up argument needs only that
+	 * every boundary-crossing modifier runs the loop after its change; a
+	 * modifier that did not cross may run it too. */
+	uint64_t x = atomic_load_explicit(p, memory_order_seq_cst); /* seq_cst: fix() */
+	uint64_t pw = w >> 6, pbit = BIT(w & 63u);
+	/* Parent pages exist: pages are installed top-down (leaf_page). */
+	uint64_t f = word_peek_sc(&m->full[1], pw), a = word_peek_sc(&m->any[1], pw);
+	if (__builtin_expect(((f & pbit) != 0) != (x == valid_mask(&m->lv0, w)) ||
+	                             ((a & pbit) != 0) != (x != 0),
+	                     0))
+		summaries_after_set(m, w);
 	return 1;
 }
 
