@@ -39,6 +39,10 @@ assemble() {
 		echo 'fingerprint included (the `local` row is that overhead alone).'
 		echo
 		cat "$dir/callgrind.md"
+		if [[ -f $dir/durable.md ]]; then
+			echo
+			cat "$dir/durable.md"
+		fi
 		if [[ -f bench/analysis.md ]]; then
 			echo
 			cat bench/analysis.md
@@ -89,7 +93,7 @@ else
 	cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release
 fi
 [[ -n $build ]] || { echo "run.sh: cannot tell the build directory" >&2; exit 1; }
-cmake --build "$build" --target numseq_bench --parallel "$(nproc)"
+cmake --build "$build" --target numseq_bench numseq_durable_bench --parallel "$(nproc)"
 bench="$build/bench/numseq_bench"
 
 # ---- wait for a quiet machine ---------------------------------------------
@@ -150,6 +154,20 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 if [[ $rc -ne 0 ]]; then
 	echo "run.sh: numseq_bench exited with $rc (2 = a correctness check failed)" >&2
 	[[ $rc -eq 2 ]] || exit "$rc"
+fi
+
+# ---- the journal (durability) ---------------------------------------------
+# On a real disk (not tmpfs): a directory under the build tree.  NUMSEQ_BENCH_DURABLE=0
+# skips it.
+if [[ ${NUMSEQ_BENCH_DURABLE:-1} != 0 ]]; then
+	ddir="$build/durable-bench.d"
+	mkdir -p "$ddir"
+	"${nice_cmd[@]}" "$build/bench/numseq_durable_bench" --dir "$ddir" --runs 2 \
+		--md "$out/durable.md" | tee "$out/durable.txt" || {
+		echo "run.sh: numseq_durable_bench failed" >&2
+		exit 2
+	}
+	rm -rf "$ddir"
 fi
 
 # ---- instruction counts (callgrind) --------------------------------------
