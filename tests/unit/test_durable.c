@@ -105,6 +105,10 @@ static void test_crash_no_repeat(void **state)
 		assert_i64(v, i + 1);
 	}
 	last = v;
+	/* The injector is single-threaded: an acknowledged ALTER first, so
+	 * that the reservation thread has finished writing through it before
+	 * the crash is simulated (no more draws, so it stays idle). */
+	assert_rc(numseq_alter(s, &OPTS(.set = O_CACHE, .cache = 1), NULL), NUMSEQ_OK);
 	crash(&x, NUMSEQ__FATE_DROP);
 	numseq_destroy(&s); /* the dead process's handle: its close fails */
 	s = reopen(&x, &ji);
