@@ -560,7 +560,7 @@ int main(int argc, char **argv)
 	uint64_t windows[8] = {16, 256, 4096, 65536}, claim_t[8] = {1, 2, 8, 64};
 	uint64_t recs[4] = {1000000, 10000000};
 	unsigned nw = 4, nct = 4, nrec = 2;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) { /* every option takes a value */
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "--help") == 0) {
 			printf("usage: numseq_durable_bench [--dir D] [--ms N] [--runs N] [--md FILE]\n"
@@ -592,7 +592,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "durable_bench: unknown option %s\n", a);
 			return 1;
 		}
-		i++;
 	}
 	if (runs < 1 || runs > MAX_RUNS || ms < 10) {
 		fprintf(stderr, "durable_bench: --runs 1..%d, --ms >= 10\n", MAX_RUNS);

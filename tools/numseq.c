@@ -308,14 +308,14 @@ static int put_stat(numseq_t *s, FILE *out, bool one_line, numseq_error_t *err)
 	kv_name(&k, "name", o.name != NULL ? o.name : "");
 	kv_i64(&k, "last_value", last);
 	kv_put(&k, "is_called", bool_str(called));
-	kv_put(&k, "type", cli_type_name(o.type));
+	kv_put(&k, "type", cli_type_name((int)o.type));
 	kv_i64(&k, "start", o.start);
 	kv_i64(&k, "increment", o.increment);
 	kv_i64(&k, "minvalue", o.minvalue);
 	kv_i64(&k, "maxvalue", o.maxvalue);
 	kv_i64(&k, "cache", o.cache);
 	kv_put(&k, "cycle", bool_str(o.cycle));
-	kv_put(&k, "claims", cli_claims_name(o.claims));
+	kv_put(&k, "claims", cli_claims_name((int)o.claims));
 	if (o.claims != NUMSEQ_CLAIMS_NONE) {
 		numseq_claim_stats_t cs;
 		if ((rc = numseq_claim_stats(s, &cs)) != NUMSEQ_OK) {
