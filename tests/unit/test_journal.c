@@ -33,6 +33,7 @@
 #include "jio.h"
 #include "journal.h"
 #include "numseq.h"
+#include "numseq_test.h"
 
 #define W 100u
 #define NVAL 2001 /* values 0 .. 2000 tracked by the replay recorder */
@@ -139,7 +140,7 @@ static int rec_claims(void *ctx, int64_t first, uint64_t count, bool claimed)
 static struct numseq__jreplay replay_of(struct rec *r)
 {
 	memset(r, 0, sizeof *r);
-	struct numseq__jreplay rp = {r, rec_options, rec_claims};
+	struct numseq__jreplay rp = {.ctx = r, .options = rec_options, .claims = rec_claims};
 	return rp;
 }
 
@@ -351,7 +352,7 @@ static void test_locked(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct numseq__journal *c = NULL;
-		struct numseq__jreplay rp = {NULL, NULL, NULL};
+		struct numseq__jreplay rp = {.ctx = NULL};
 		int rc = numseq__j_open(&c, path, 0, NULL, W, NULL, &rp, NULL, NULL);
 		_exit(rc == NUMSEQ_ELOCKED ? 0 : 1);
 	}
@@ -823,6 +824,674 @@ static void test_fault_injection(void **state)
 	assert_int_equal(violations, 0);
 }
 
+/* -------------------------------------------- error and edge paths */
+
+/* The stored form of opts(true), for forging files. */
+static numseq__jopts_t jopts_claims(void)
+{
+	numseq__jopts_t jo;
+	memset(&jo, 0, sizeof jo);
+	jo.type = NUMSEQ_BIGINT;
+	jo.start = 1;
+	jo.increment = 1;
+	jo.minvalue = 1;
+	jo.maxvalue = 1000;
+	jo.cache = 1;
+	jo.claims = NUMSEQ_CLAIMS_LOWEST_FREE;
+	jo.name_len = 1;
+	jo.name[0] = 's';
+	return jo;
+}
+
+/* A journal written record by record (LSNs from 1, each synced). */
+struct forge {
+	uint8_t buf[8192];
+	size_t len;
+	uint64_t lsn;
+};
+
+#define FORGE_FID UINT64_C(0x0123456789abcdef)
+
+static void forge_init(struct forge *fg, uint32_t version, const numseq__jopts_t *jo)
+{
+	memset(fg, 0, sizeof *fg);
+	numseq__jhdr_t h = {version, 0, numseq__jf_fingerprint(jo), FORGE_FID, 1, 0, 1};
+	assert_int_equal(numseq__jf_header_encode(&h, fg->buf), NUMSEQ_OK);
+	fg->len = NUMSEQ__JF_HDR_LEN;
+	fg->lsn = 1;
+}
+
+static void forge_add(struct forge *fg, numseq__jrec_t r)
+{
+	size_t len = 0;
+	r.lsn = fg->lsn++;
+	r.durable_lsn = r.lsn - 1;
+	assert_int_equal(numseq__jf_encode(&r, FORGE_FID, fg->buf + fg->len,
+	                                   sizeof fg->buf - fg->len, &len),
+	                 NUMSEQ_OK);
+	fg->len += len;
+}
+
+static bool has(const numseq_error_t *err, const char *text)
+{
+	if (strstr(err->message, text) != NULL)
+		return true;
+	print_message("message \"%s\" lacks \"%s\"\n", err->message, text);
+	return false;
+}
+
+static bool tmp_exists(void)
+{
+	struct stat st;
+	return fstatat(dfd, "j.tmp", &st, 0) == 0;
+}
+
+static void test_argument_guards(void **state)
+{
+	(void)state;
+	struct numseq__journal *j = (struct numseq__journal *)&j;
+	struct rec r;
+	numseq_error_t err;
+	numseq_options_t o = opts(true);
+	char longname[80];
+	memset(longname, 'x', 64);
+	longname[64] = '\0';
+
+	assert_int_equal(numseq__j_open(NULL, path, NUMSEQ_OPEN_CREATE, &o, W, NULL, NULL, NULL,
+	                                &err),
+	                 NUMSEQ_EINVAL);
+	assert_true(has(&err, "out is NULL"));
+	assert_int_equal(numseq__j_open(&j, NULL, NUMSEQ_OPEN_CREATE, &o, W, NULL, NULL, NULL,
+	                                &err),
+	                 NUMSEQ_EINVAL);
+	assert_null(j);
+	assert_true(has(&err, "NULL path"));
+	char bad[310];
+	snprintf(bad, sizeof bad, "%s/", dir);
+	j = (struct numseq__journal *)&j;
+	assert_int_equal(numseq__j_open(&j, bad, NUMSEQ_OPEN_CREATE, &o, W, NULL, NULL, NULL, &err),
+	                 NUMSEQ_EINVAL);
+	assert_null(j);
+	assert_true(has(&err, "journal path"));
+
+	/* Creation refused before anything is written. */
+	numseq_options_t ln = o;
+	ln.name = longname;
+	assert_int_equal(jopen(&j, NUMSEQ_OPEN_CREATE, &ln, NULL, &r, NULL, &err), NUMSEQ_ENAME);
+	assert_null(j);
+	assert_string_equal(err.message, "sequence name must be 1 to 63 bytes");
+	numseq_options_t inc0 = o;
+	inc0.increment = 0;
+	assert_int_equal(jopen(&j, NUMSEQ_OPEN_CREATE, &inc0, NULL, &r, NULL, &err), NUMSEQ_EINVAL);
+	assert_true(has(&err, "invalid options"));
+	numseq_options_t far = o;
+	far.set |= NUMSEQ_OPT_RESTART_WITH;
+	far.restart = 5000;
+	assert_int_equal(jopen(&j, NUMSEQ_OPEN_CREATE, &far, NULL, &r, NULL, &err), NUMSEQ_EINVAL);
+	assert_true(has(&err, "initial value outside"));
+	assert_int_equal(file_size(), 0);
+	assert_false(tmp_exists());
+	assert_int_equal(r.options_calls, 0);
+
+	assert_int_equal(jopen(&j, NUMSEQ_OPEN_CREATE, &o, NULL, &r, NULL, &err), NUMSEQ_OK);
+	uint64_t size0 = file_size();
+	assert_int_equal(numseq__j_reserve(NULL, 1, false, 100, true, &err), NUMSEQ_EINVAL);
+	assert_true(has(&err, "NULL handle"));
+	assert_int_equal(numseq__j_state(j, 7, 1, true, 100, true, &err), NUMSEQ_EINVAL);
+	assert_true(has(&err, "bad cause"));
+	assert_int_equal(numseq__j_alter(j, NULL, 1, true, 100, true, &err), NUMSEQ_EINVAL);
+	assert_true(has(&err, "NULL options"));
+	assert_int_equal(numseq__j_alter(j, &ln, 1, true, 100, true, &err), NUMSEQ_ENAME);
+	assert_int_equal(numseq__j_sync(NULL, 3, &err), NUMSEQ_EINVAL);
+	assert_int_equal(numseq__j_sync(j, 0, &err), NUMSEQ_EINVAL);
+	assert_true(has(&err, "LSN 0"));
+	assert_int_equal(numseq__j_compact(NULL, &o, 1, false, NULL, NULL, &err), NUMSEQ_EINVAL);
+	assert_int_equal(numseq__j_close(NULL, 1, false, &err), NUMSEQ_EINVAL);
+	assert_true(has(&err, "NULL handle"));
+	assert_false(numseq__j_failed(NULL));
+	numseq__j_abandon(NULL); /* no-op */
+
+	/* Records the scan would call corrupt are refused, all or nothing. */
+	assert_int_equal(numseq__j_reserve(j, 1, false, 5000, true, &err), NUMSEQ_EINVAL);
+	assert_true(has(&err, "record refused (invalid state or options)"));
+	assert_int_equal(numseq__j_state(j, NUMSEQ__JF_CAUSE_SETVAL, 10, true, 5000, true, &err),
+	                 NUMSEQ_EINVAL);
+	assert_int_equal(claim(j, 5000, true), 0); /* off the range: not logged */
+	assert_false(numseq__j_failed(j));
+	numseq_journal_info_t info;
+	numseq__j_info(j, &info);
+	assert_int_equal(info.records, 2);
+	assert_int_equal(info.file_bytes, size0);
+	assert_int_equal(file_size(), size0);
+
+	/* Already durable: the fast path; beyond what was appended: EINVAL. */
+	uint64_t lsn = claim(j, 5, true);
+	assert_int_equal(lsn, 3);
+	assert_int_equal(numseq__j_sync(j, lsn, &err), NUMSEQ_OK);
+	assert_int_equal(numseq__j_sync(j, lsn, &err), NUMSEQ_OK);
+	assert_int_equal(numseq__j_sync(j, lsn + 5, &err), NUMSEQ_EINVAL);
+	assert_true(has(&err, "LSN 8 not appended"));
+	assert_false(numseq__j_failed(j));
+	assert_int_equal(numseq__j_close(j, 1, false, &err), NUMSEQ_OK);
+
+	/* An existing journal checked against options it cannot have. */
+	assert_int_equal(jopen(&j, 0, &ln, NULL, &r, NULL, &err), NUMSEQ_ENAME);
+	assert_null(j);
+	assert_int_equal(jopen(&j, 0, &o, NULL, &r, NULL, &err), NUMSEQ_OK);
+	assert_true(r.claimed[5]);
+	numseq__j_abandon(j);
+}
+
+/* Appends beyond the first buffer's 4 KiB before one sync: it grows. */
+static void test_buffer_growth(void **state)
+{
+	(void)state;
+	struct numseq__journal *j;
+	struct rec r;
+	numseq_error_t err;
+	numseq_options_t o = opts(true);
+	assert_int_equal(jopen(&j, NUMSEQ_OPEN_CREATE, &o, NULL, &r, NULL, &err), NUMSEQ_OK);
+	uint64_t size0 = file_size();
+	uint64_t lsn = 0;
+	for (int v = 1; v <= 600; v++) {
+		uint64_t l = claim(j, v, true);
+		assert_int_equal(l, lsn == 0 ? 3 : lsn + 1);
+		lsn = l;
+	}
+	assert_int_equal(file_size(), size0); /* all in the buffer */
+	assert_int_equal(numseq__j_sync(j, lsn, &err), NUMSEQ_OK);
+	assert_true(file_size() > size0 + 600 * 28);
+	numseq__j_abandon(j);
+	assert_int_equal(jopen(&j, 0, NULL, NULL, &r, NULL, &err), NUMSEQ_OK);
+	for (int v = 1; v <= 600; v++)
+		assert_true(r.claimed[v]);
+	assert_false(r.claimed[601]);
+	numseq__j_abandon(j);
+}
+
+/* An I/O failure, then every path of a failed journal. */
+static void test_failed_journal(void **state)
+{
+	(void)state;
+	numseq__jfault_t *f;
+	struct numseq__journal *j;
+	struct rec r;
+	numseq_error_t err;
+	numseq_options_t o = opts(true);
+	assert_int_equal(numseq__jfault_create(&f, dfd), 0);
+	numseq__jio_t *io = numseq__jfault_io(f);
+	assert_int_equal(jopen(&j, NUMSEQ_OPEN_CREATE, &o, io, &r, NULL, &err), NUMSEQ_OK);
+	numseq__jfault_rule_t rule = {NUMSEQ__JIO_FDATASYNC,
+	                              numseq__jfault_calls(f, NUMSEQ__JIO_FDATASYNC) + 1,
+	                              NUMSEQ__FAULT_ERR,
+	                              EIO,
+	                              0,
+	                              false};
+	assert_int_equal(numseq__jfault_add(f, &rule), 0);
+	uint64_t l1 = claim(j, 5, true), l2 = claim(j, 6, true);
+	assert_int_equal(l2, l1 + 1);
+	assert_int_equal(numseq__j_sync(j, l1, &err), NUMSEQ_EIO);
+	assert_true(has(&err, "write or fdatasync failed"));
+	assert_true(numseq__j_failed(j));
+	/* The other record of the failed write: an earlier failure. */
+	assert_int_equal(numseq__j_sync(j, l2, &err), NUMSEQ_EFAILED);
+	assert_true(has(&err, "an earlier I/O failure"));
+	assert_int_equal(claim(j, 7, true), 0);
+	numseq__jrun_t runs[] = {{5, 2}};
+	struct runs rs = {runs, 1, 0};
+	uint64_t opens = numseq__jfault_calls(f, NUMSEQ__JIO_OPEN);
+	assert_int_equal(numseq__j_compact(j, &o, 1, false, next_run, &rs, &err), NUMSEQ_EFAILED);
+	assert_true(has(&err, "an earlier I/O failure"));
+	assert_int_equal(rs.i, 0);
+	assert_int_equal(numseq__jfault_calls(f, NUMSEQ__JIO_OPEN), opens);
+	numseq_journal_info_t info;
+	numseq__j_info(j, &info);
+	assert_true(info.failed);
+	assert_int_equal(info.failed_errno, EIO);
+	uint64_t size = file_size();
+	assert_int_equal(numseq__j_close(j, 1, false, &err), NUMSEQ_EFAILED); /* frees j */
+	assert_true(has(&err, "reopen the journal"));
+	numseq__jfault_destroy(&f);
+	assert_int_equal(file_size(), size); /* no CLOSE */
+	struct numseq__jopened res;
+	assert_int_equal(jopen(&j, 0, NULL, NULL, &r, &res, &err), NUMSEQ_OK);
+	assert_false(res.info.clean_open);
+	assert_false(res.info.failed);
+	numseq__j_abandon(j);
+}
+
+static void test_alloc_failures(void **state)
+{
+	(void)state;
+	struct numseq__journal *j = (struct numseq__journal *)&j;
+	struct rec r;
+	numseq_error_t err;
+	numseq_options_t o = opts(true);
+	numseq__fail_alloc_at(1); /* the handle */
+	int rc = jopen(&j, NUMSEQ_OPEN_CREATE, &o, NULL, &r, NULL, &err);
+	numseq__fail_alloc_at(0);
+	assert_int_equal(rc, NUMSEQ_ENOMEM);
+	assert_null(j);
+	assert_string_equal(err.message, "out of memory");
+	assert_int_equal(file_size(), 0);
+
+	assert_int_equal(jopen(&j, NUMSEQ_OPEN_CREATE, &o, NULL, &r, NULL, &err), NUMSEQ_OK);
+	assert_int_equal(claim_sync(j, 9, true), NUMSEQ_OK);
+	assert_int_equal(numseq__j_close(j, 1, false, &err), NUMSEQ_OK);
+	uint64_t size = file_size();
+	/* 2: the first scan's buffer; 3: the claims replay's. */
+	for (long k = 2; k <= 3; k++) {
+		numseq__fail_alloc_at(k);
+		rc = jopen(&j, 0, NULL, NULL, &r, NULL, &err);
+		numseq__fail_alloc_at(0);
+		assert_int_equal(rc, NUMSEQ_ENOMEM);
+		assert_null(j);
+		assert_string_equal(err.message, "out of memory");
+		assert_int_equal(r.options_calls, k == 2 ? 0 : 1);
+		assert_int_equal(file_size(), size);
+	}
+	/* Nothing held: the lock is free, the journal intact. */
+	assert_int_equal(jopen(&j, 0, NULL, NULL, &r, NULL, &err), NUMSEQ_OK);
+	assert_true(r.claimed[9]);
+	numseq__j_abandon(j);
+}
+
+/* Reopens after a crash with the reservation from -> to open. */
+static void crash_reopen(int64_t fl, bool fc, int64_t tl, bool tc, struct numseq__jopened *res)
+{
+	struct numseq__journal *j;
+	struct rec r;
+	numseq_error_t err;
+	numseq_options_t o = opts(false);
+	reset_dir();
+	assert_int_equal(jopen(&j, NUMSEQ_OPEN_CREATE, &o, NULL, &r, NULL, &err), NUMSEQ_OK);
+	assert_int_equal(numseq__j_reserve(j, fl, fc, tl, tc, &err), NUMSEQ_OK);
+	numseq__j_abandon(j);
+	assert_int_equal(jopen(&j, 0, NULL, NULL, &r, res, &err), NUMSEQ_OK);
+	assert_int_equal(res->last_value, tl);
+	assert_int_equal(res->is_called, tc);
+	assert_false(res->info.clean_open);
+	numseq__j_abandon(j);
+}
+
+/* Reservations of unusual shapes: what a crash inside each skipped. */
+static void test_gap_shapes(void **state)
+{
+	(void)state;
+	struct numseq__jopened res;
+	/* From the bound, without CYCLE: nothing could be handed out. */
+	crash_reopen(1000, true, 5, true, &res);
+	assert_false(res.info.gap);
+	assert_int_equal(res.info.gap_events, 0);
+	/* To a state not called, covering nothing. */
+	crash_reopen(1, true, 1, false, &res);
+	assert_false(res.info.gap);
+	assert_int_equal(res.info.gap_events, 0);
+	/* To a state not called: up to the number before it. */
+	crash_reopen(1, false, 50, false, &res);
+	assert_true(res.info.gap);
+	assert_int_equal(res.info.gap_first, 1);
+	assert_int_equal(res.info.gap_last, 49);
+	assert_int_equal(res.info.gap_count, 49);
+	assert_int_equal(res.info.gap_events, 1);
+	assert_int_equal(res.info.gap_values, 49);
+	/* Behind its from-state without CYCLE: not a reservation. */
+	crash_reopen(500, true, 100, true, &res);
+	assert_false(res.info.gap);
+	assert_int_equal(res.info.gap_values, 0);
+}
+
+/* Files written with jformat's encoder. */
+static void test_forged_files(void **state)
+{
+	(void)state;
+	struct numseq__journal *j;
+	struct numseq__jopened res;
+	struct rec r;
+	numseq_error_t err;
+	numseq__jopts_t jo = jopts_claims();
+	struct forge fg;
+
+	/* Another format version. */
+	forge_init(&fg, 2, &jo);
+	forge_add(&fg, (numseq__jrec_t){.type = NUMSEQ__JF_OPTIONS, .opts = jo});
+	put_file(fg.buf, fg.len);
+	assert_int_equal(jopen(&j, 0, NULL, NULL, &r, NULL, &err), NUMSEQ_EVERSION);
+	assert_null(j);
+	assert_true(has(&err, "format version 2 or features not supported"));
+	assert_int_equal(r.options_calls, 0);
+
+	/* Claim runs, and a RESERVE of the old format (no from-state), open
+	 * at the crash: the gap runs from the state before it. */
+	forge_init(&fg, NUMSEQ__JF_VERSION, &jo);
+	forge_add(&fg, (numseq__jrec_t){.type = NUMSEQ__JF_OPTIONS, .opts = jo});
+	forge_add(&fg, (numseq__jrec_t){.type = NUMSEQ__JF_CLAIM_RUN, .run = {10, 5}});
+	forge_add(&fg, (numseq__jrec_t){.type = NUMSEQ__JF_RELEASE_RUN, .run = {10, 2}});
+	forge_add(&fg, (numseq__jrec_t){.type = NUMSEQ__JF_STATE,
+	                                .state = {20, 0, true, NUMSEQ__JF_CAUSE_SETVAL}});
+	forge_add(&fg, (numseq__jrec_t){.type = NUMSEQ__JF_RESERVE,
+	                                .state = {60, 0, true, 0},
+	                                .window = 40});
+	put_file(fg.buf, fg.len);
+	assert_int_equal(numseq__j_open(&j, path, 0, NULL, 0, NULL,
+	                                &(struct numseq__jreplay){.ctx = &r,
+	                                                          .options = rec_options,
+	                                                          .claims = rec_claims},
+	                                &res, &err),
+	                 NUMSEQ_OK);
+	for (int v = 0; v < 20; v++)
+		assert_int_equal(r.claimed[v], v >= 12 && v <= 14);
+	assert_int_equal(res.last_value, 60);
+	assert_true(res.is_called);
+	assert_int_equal(res.info.window, 40); /* the journal's own */
+	assert_true(res.info.gap);
+	assert_int_equal(res.info.gap_first, 21);
+	assert_int_equal(res.info.gap_last, 60);
+	assert_int_equal(res.info.gap_count, 40);
+	assert_int_equal(res.info.records, 6); /* + the GAP */
+	numseq__j_abandon(j);
+}
+
+static int options_fail(void *ctx, const numseq_options_t *o, numseq_error_t *err)
+{
+	int *calls = ctx;
+	(*calls)++;
+	(void)o;
+	if (err != NULL) {
+		err->code = NUMSEQ_ERANGE;
+		snprintf(err->message, sizeof err->message, "options refused by the test");
+	}
+	return NUMSEQ_ERANGE;
+}
+
+static int claims_fail(void *ctx, int64_t first, uint64_t count, bool claimed)
+{
+	(void)ctx;
+	(void)first;
+	(void)count;
+	(void)claimed;
+	return NUMSEQ_ERANGE;
+}
+
+static int options_ok(void *ctx, const numseq_options_t *o, numseq_error_t *err)
+{
+	(void)ctx;
+	(void)o;
+	(void)err;
+	return 0;
+}
+
+/* The tail a callback writes into the file between the two passes. */
+static const uint8_t *grow_bytes;
+static size_t grow_from, grow_to;
+
+static int options_grow(void *ctx, const numseq_options_t *o, numseq_error_t *err)
+{
+	(void)ctx;
+	(void)o;
+	(void)err;
+	int fd = openat(dfd, "j", O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, grow_bytes + grow_from, grow_to - grow_from, (off_t)grow_from),
+	                 (ssize_t)(grow_to - grow_from));
+	close(fd);
+	return 0;
+}
+
+static void test_replay_failures(void **state)
+{
+	(void)state;
+	struct numseq__journal *j = NULL;
+	struct rec r;
+	numseq_error_t err;
+	numseq_options_t o = opts(true);
+	int calls = 0;
+	struct numseq__jreplay fail_opts = {.ctx = &calls, .options = options_fail};
+
+	/* The caller refuses the options of a new journal: nothing stays
+	 * open (the file does, durable). */
+	assert_int_equal(numseq__j_open(&j, path, NUMSEQ_OPEN_CREATE, &o, W, NULL, &fail_opts, NULL,
+	                                &err),
+	                 NUMSEQ_ERANGE);
+	assert_null(j);
+	assert_int_equal(calls, 1);
+	assert_string_equal(err.message, "options refused by the test");
+	/* ... and of an existing one. */
+	assert_int_equal(numseq__j_open(&j, path, 0, NULL, W, NULL, &fail_opts, NULL, &err),
+	                 NUMSEQ_ERANGE);
+	assert_null(j);
+	assert_int_equal(calls, 2);
+
+	/* A claim the caller cannot replay: a snapshot's run, a CLAIM. */
+	assert_int_equal(jopen(&j, 0, NULL, NULL, &r, NULL, &err), NUMSEQ_OK);
+	numseq__jrun_t runs[] = {{5, 2}};
+	struct runs rs = {runs, 1, 0};
+	assert_int_equal(numseq__j_compact(j, &o, 1, false, next_run, &rs, &err), NUMSEQ_OK);
+	assert_int_equal(numseq__j_close(j, 1, false, &err), NUMSEQ_OK);
+	struct numseq__jreplay fail_claims = {.options = options_ok, .claims = claims_fail};
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(numseq__j_open(&j, path, 0, NULL, W, NULL, &fail_claims, NULL,
+		                                &err),
+		                 NUMSEQ_ERANGE);
+		assert_null(j);
+		assert_true(has(&err, "replaying a claim failed"));
+		if (round == 0) { /* now a CLAIM record after the snapshot */
+			reset_dir();
+			assert_int_equal(jopen(&j, NUMSEQ_OPEN_CREATE, &o, NULL, &r, NULL, &err),
+			                 NUMSEQ_OK);
+			assert_int_equal(claim_sync(j, 8, true), NUMSEQ_OK);
+			assert_int_equal(numseq__j_close(j, 1, false, &err), NUMSEQ_OK);
+		}
+	}
+
+	/* The file grows between the two passes (another writer): refused. */
+	reset_dir();
+	assert_int_equal(jopen(&j, NUMSEQ_OPEN_CREATE, &o, NULL, &r, NULL, &err), NUMSEQ_OK);
+	assert_int_equal(numseq__j_close(j, 1, false, &err), NUMSEQ_OK);
+	size_t n1, n2;
+	uint8_t *f1 = slurp(&n1);
+	assert_int_equal(jopen(&j, 0, NULL, NULL, &r, NULL, &err), NUMSEQ_OK);
+	assert_int_equal(claim_sync(j, 7, true), NUMSEQ_OK);
+	numseq__j_abandon(j);
+	uint8_t *f2 = slurp(&n2);
+	assert_true(n2 > n1);
+	assert_memory_equal(f1, f2, n1);
+	put_file(f1, n1);
+	grow_bytes = f2;
+	grow_from = n1;
+	grow_to = n2;
+	struct numseq__jreplay grow = {.options = options_grow, .claims = rec_claims};
+	memset(&r, 0, sizeof r);
+	r.o.increment = 1;
+	grow.ctx = &r;
+	assert_int_equal(numseq__j_open(&j, path, 0, NULL, W, NULL, &grow, NULL, &err), NUMSEQ_EIO);
+	assert_null(j);
+	assert_true(has(&err, "changed while it was read"));
+	free(f1);
+	free(f2);
+	/* What was appended is a valid record: the next open takes it. */
+	assert_int_equal(jopen(&j, 0, NULL, NULL, &r, NULL, &err), NUMSEQ_OK);
+	assert_true(r.claimed[7]);
+	numseq__j_abandon(j);
+}
+
+/* Opening an existing journal with the k-th call of a kind failing. */
+static int open_faulty(int kind, uint64_t nth, int errnum, numseq_error_t *err)
+{
+	numseq__jfault_t *f;
+	struct numseq__journal *j = (struct numseq__journal *)&f;
+	struct rec r;
+	assert_int_equal(numseq__jfault_create(&f, dfd), 0);
+	numseq__jfault_rule_t rule = {kind, nth, NUMSEQ__FAULT_ERR, errnum, 0, false};
+	assert_int_equal(numseq__jfault_add(f, &rule), 0);
+	int rc = jopen(&j, 0, NULL, numseq__jfault_io(f), &r, NULL, err);
+	assert_true(numseq__jfault_calls(f, kind) >= nth);
+	if (rc == NUMSEQ_OK)
+		numseq__j_abandon(j);
+	else
+		assert_null(j);
+	numseq__jfault_destroy(&f);
+	return rc;
+}
+
+static void test_open_io_failures(void **state)
+{
+	(void)state;
+	struct numseq__journal *j;
+	struct numseq__jopened res;
+	struct rec r;
+	numseq_error_t err;
+	numseq_options_t o = opts(true);
+	assert_int_equal(jopen(&j, NUMSEQ_OPEN_CREATE, &o, NULL, &r, NULL, &err), NUMSEQ_OK);
+	assert_int_equal(numseq__j_reserve(j, 1, false, 100, true, &err), NUMSEQ_OK);
+	assert_int_equal(claim_sync(j, 4, true), NUMSEQ_OK);
+	numseq__j_abandon(j); /* a crash inside the reservation */
+	uint64_t size = file_size();
+
+	/* The leftover temporary file cannot be removed. */
+	assert_int_equal(open_faulty(NUMSEQ__JIO_UNLINK, 1, EIO, &err), NUMSEQ_EIO);
+	assert_true(has(&err, "removing j.tmp"));
+	/* The file cannot be read. */
+	assert_int_equal(open_faulty(NUMSEQ__JIO_PREAD, 1, EIO, &err), NUMSEQ_EIO);
+	assert_true(has(&err, "read failed: Input/output error"));
+	/* Syncing what a crashed process left cannot be done. */
+	assert_int_equal(open_faulty(NUMSEQ__JIO_FDATASYNC, 1, EIO, &err), NUMSEQ_EIO);
+	assert_true(has(&err, "fdatasync failed: Input/output error"));
+	assert_int_equal(open_faulty(NUMSEQ__JIO_FDATASYNC, 1, ENOSPC, &err), NUMSEQ_ENOSPC);
+	/* The GAP record cannot be written: nothing is handed out.  (The
+	 * lock file's ftruncate and pid pwrite come first.) */
+	assert_int_equal(open_faulty(NUMSEQ__JIO_PWRITE, 2, EIO, &err), NUMSEQ_EIO);
+	assert_true(has(&err, "write or fdatasync failed"));
+	assert_int_equal(file_size(), size);
+
+	/* A torn tail that cannot be cut. */
+	size_t n;
+	uint8_t *b = slurp(&n);
+	uint8_t *t = malloc(n + 9);
+	assert_non_null(t);
+	memcpy(t, b, n);
+	memset(t + n, 0xa5, 9);
+	put_file(t, n + 9);
+	assert_int_equal(open_faulty(NUMSEQ__JIO_FTRUNCATE, 2, EIO, &err), NUMSEQ_EIO);
+	assert_true(has(&err, "truncating the torn tail failed"));
+	assert_int_equal(file_size(), n + 9);
+	free(t);
+	free(b);
+
+	/* Every failure left the journal as it was: it recovers now. */
+	assert_int_equal(jopen(&j, 0, NULL, NULL, &r, &res, &err), NUMSEQ_OK);
+	assert_int_equal(res.info.truncated, 9);
+	assert_true(res.info.gap);
+	assert_int_equal(res.info.gap_first, 1);
+	assert_int_equal(res.info.gap_last, 100);
+	assert_true(r.claimed[4]);
+	numseq__j_abandon(j);
+}
+
+static int iter_fail(void *ctx, int64_t *first, uint64_t *count)
+{
+	(void)ctx;
+	(void)first;
+	(void)count;
+	return NUMSEQ_ERANGE;
+}
+
+/* Runs 1, 3, 5, ... (n of them). */
+static int odd_runs(void *ctx, int64_t *first, uint64_t *count)
+{
+	uint64_t *left = ctx;
+	static int64_t next = 1;
+	if (*left == 0) {
+		next = 1;
+		return 0;
+	}
+	(*left)--;
+	*first = next;
+	*count = 1;
+	next += 2;
+	return 1;
+}
+
+static uint64_t claimed_total;
+
+static int count_claims(void *ctx, int64_t first, uint64_t count, bool claimed)
+{
+	(void)ctx;
+	if (claimed && first % 2 == 1)
+		claimed_total += count;
+	return 0;
+}
+
+static void test_compact_refusals(void **state)
+{
+	(void)state;
+	struct numseq__journal *j;
+	struct rec r;
+	numseq_error_t err;
+	numseq_options_t o = opts(true);
+	assert_int_equal(jopen(&j, NUMSEQ_OPEN_CREATE, &o, NULL, &r, NULL, &err), NUMSEQ_OK);
+	assert_int_equal(numseq__j_reserve(j, 1, false, 100, true, &err), NUMSEQ_OK);
+	assert_int_equal(claim_sync(j, 10, true), NUMSEQ_OK);
+	size_t n0;
+	uint8_t *b0 = slurp(&n0);
+
+	/* The iterator fails: its code, the old file kept. */
+	assert_int_equal(numseq__j_compact(j, &o, 100, true, iter_fail, NULL, &err), NUMSEQ_ERANGE);
+	assert_true(has(&err, "compaction refused"));
+	/* The claimed count overflows. */
+	numseq__jrun_t huge[] = {{1, UINT64_C(1) << 63}, {2, UINT64_C(1) << 63}};
+	struct runs rs = {huge, 2, 0};
+	assert_int_equal(numseq__j_compact(j, &o, 100, true, next_run, &rs, &err), NUMSEQ_EINVAL);
+	assert_true(has(&err, "the iterator failed"));
+	/* Runs off the range: the snapshot does not read back. */
+	numseq__jrun_t off[] = {{10, 1}, {5000, 1}};
+	rs = (struct runs){off, 2, 0};
+	assert_int_equal(numseq__j_compact(j, &o, 100, true, next_run, &rs, &err), NUMSEQ_EINVAL);
+	assert_true(has(&err, "does not read back"));
+	assert_false(tmp_exists());
+	size_t n1;
+	uint8_t *b1 = slurp(&n1);
+	assert_int_equal(n1, n0);
+	assert_memory_equal(b0, b1, n0);
+	free(b0);
+	free(b1);
+	assert_false(numseq__j_failed(j));
+
+	/* Usable after each; empty runs are skipped. */
+	assert_int_equal(claim_sync(j, 11, true), NUMSEQ_OK);
+	numseq__jrun_t zero[] = {{10, 0}, {11, 1}, {12, 0}};
+	rs = (struct runs){zero, 3, 0};
+	assert_int_equal(numseq__j_compact(j, &o, 100, true, next_run, &rs, &err), NUMSEQ_OK);
+	numseq__j_abandon(j);
+	struct numseq__jopened res;
+	assert_int_equal(jopen(&j, 0, NULL, NULL, &r, &res, &err), NUMSEQ_OK);
+	assert_false(r.claimed[10]);
+	assert_true(r.claimed[11]);
+	assert_false(r.claimed[12]);
+	assert_true(res.info.gap); /* the reservation went along */
+	assert_int_equal(res.info.gap_first, 1);
+	assert_int_equal(res.info.gap_last, 100);
+	numseq__j_abandon(j);
+
+	/* More runs than one SNAPSHOT_RUNS record holds: several chunks. */
+	reset_dir();
+	numseq_options_t big = o;
+	big.maxvalue = 100000;
+	assert_int_equal(jopen(&j, NUMSEQ_OPEN_CREATE, &big, NULL, &r, NULL, &err), NUMSEQ_OK);
+	uint64_t nr = NUMSEQ__JF_RUNS_MAX * 2 + 7;
+	uint64_t left = nr;
+	assert_int_equal(numseq__j_compact(j, &big, 1, false, odd_runs, &left, &err), NUMSEQ_OK);
+	numseq_journal_info_t info;
+	numseq__j_info(j, &info);
+	assert_int_equal(info.records, 1 + 3); /* SNAPSHOT + 3 chunks */
+	assert_int_equal(numseq__j_close(j, 1, false, &err), NUMSEQ_OK);
+	claimed_total = 0;
+	struct numseq__jreplay cnt = {.options = options_ok, .claims = count_claims};
+	assert_int_equal(numseq__j_open(&j, path, 0, NULL, W, NULL, &cnt, NULL, &err), NUMSEQ_OK);
+	assert_int_equal(claimed_total, nr);
+	numseq__j_abandon(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -834,6 +1503,15 @@ int main(void)
 		cmocka_unit_test_setup(test_gap_ledger, per_test),
 		cmocka_unit_test_setup(test_group_commit, per_test),
 		cmocka_unit_test_setup(test_fault_injection, per_test),
+		cmocka_unit_test_setup(test_argument_guards, per_test),
+		cmocka_unit_test_setup(test_buffer_growth, per_test),
+		cmocka_unit_test_setup(test_failed_journal, per_test),
+		cmocka_unit_test_setup(test_alloc_failures, per_test),
+		cmocka_unit_test_setup(test_gap_shapes, per_test),
+		cmocka_unit_test_setup(test_forged_files, per_test),
+		cmocka_unit_test_setup(test_replay_failures, per_test),
+		cmocka_unit_test_setup(test_open_io_failures, per_test),
+		cmocka_unit_test_setup(test_compact_refusals, per_test),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
