@@ -193,6 +193,9 @@ static void free_sequence(struct numseq *s);
 static void kick_reserver(struct numseq *s);
 static int wait_durable(struct numseq *s, uint64_t g, uint64_t t, numseq_error_t *err);
 static int journal_refused(const struct numseq *s, numseq_error_t *err);
+static void release_tail(struct numseq *s, const struct epoch *e, uint64_t served);
+static int journal_switch(struct numseq *s, uint64_t g, const struct epoch *e, struct epoch *ne,
+                          const numseq_options_t *o, int64_t v, bool called, numseq_error_t *err);
 static_assert(offsetof(struct numseq, magic) < 128, "nextval's read-mostly fields share one line");
 
 static _Atomic uint64_t next_id = 1;
@@ -752,8 +755,9 @@ static uint64_t switch_word(struct numseq *s, uint64_t ng, bool to_odd, bool odd
  * setval/restart (or test hook) epoch, which starts a new chain of
  * continuation positions; so does a rebase whose position would reach
  * COUNT_CAP (serve_foreign relies on positions staying below it). */
-static void install(struct numseq *s, uint64_t gen, const struct epoch *e, bool user)
+static uint64_t install(struct numseq *s, uint64_t gen, const struct epoch *e, bool user)
 {
+	uint64_t old;
 	uint64_t ng = gen + 1;
 	bool drop = e->cgen != atomic_load_explicit(&s->cache_gen, memory_order_relaxed);
 	bool brk = user || pos_current(s, gen) >= COUNT_CAP - s->rebase_at;
@@ -764,10 +768,11 @@ static void install(struct numseq *s, uint64_t gen, const struct epoch *e, bool 
 		/* relaxed: published by the exchange below (serve_foreign). */
 		atomic_store_explicit(&s->user_gen, ng, memory_order_relaxed);
 	mirror_hide(s);
-	(void)switch_word(s, ng, drop, drop);
+	old = switch_word(s, ng, drop, drop);
 	mirror_show(s, ng, e);
 	/* release: pairs with the acquire load of cur_gen in readers. */
 	atomic_store_explicit(&s->cur_gen, ng, memory_order_release);
+	return served_tickets(s, word_ticket(old)); /* epoch gen's, exactly */
 }
 
 /*
@@ -890,18 +895,11 @@ int numseq_setval(numseq_t *s, int64_t v, bool is_called, numseq_error_t *err)
 	epoch_init(&ne, v, is_called, &e.p);
 	ne.cgen = e.cgen; /* other threads keep their caches */
 	if (s->j != NULL) {
-		/* Acknowledged means on disk: the new state and its first
-		 * reservation are durable before any thread can draw from it. */
-		int64_t tl;
-		bool tc;
-		int rc;
-		reservation_end(s, &ne, &tl, &tc);
-		rc = numseq__j_state(s->j, NUMSEQ__JF_CAUSE_SETVAL, v, is_called, tl, tc, err);
-		if (rc != NUMSEQ_OK) {
-			pthread_mutex_unlock(&s->wlock);
+		int rc = journal_switch(s, g, &e, &ne, NULL, v, is_called, err);
+		pthread_mutex_unlock(&s->wlock);
+		if (rc != NUMSEQ_OK)
 			return rc;
-		}
-		ne.dcap = s->window;
+		goto done;
 	}
 	install(s, g, &ne, true);
 	pthread_mutex_unlock(&s->wlock);
@@ -963,6 +961,52 @@ static int journal_alter(struct numseq *s, struct epoch *ne, const numseq_option
 	return rc;
 }
 
+/*
+ * Journal: setval / RESTART (o NULL: a setval to (v, called); else an
+ * ALTER with RESTART) on a journaled sequence, wlock held.  The new epoch
+ * is installed first with no durable ticket (dcap 0: its draws sleep in
+ * wait_durable), so the old epoch's exact closing ticket is known; then
+ * the old reservation's unused tail is given back (release_tail), then
+ * the new state and its first reservation are written and synced, and
+ * only then is the new epoch's dcap raised.  If the write fails the
+ * journal has failed and every draw refuses (P6).
+ */
+static int journal_switch(struct numseq *s, uint64_t g, const struct epoch *e, struct epoch *ne,
+                          const numseq_options_t *o, int64_t v, bool called, numseq_error_t *err)
+{
+	int64_t tl;
+	bool tc;
+	int rc;
+	ne->dcap = 0;
+	uint64_t served = install(s, g, ne, true);
+	release_tail(s, e, served);
+	if (o != NULL) {
+		rc = journal_alter(s, ne, o, err);
+	} else {
+		reservation_end(s, ne, &tl, &tc);
+		rc = numseq__j_state(s->j, NUMSEQ__JF_CAUSE_SETVAL, v, called, tl, tc, err);
+	}
+	if (rc == NUMSEQ_OK) {
+		/* release: pairs with the draws' acquire loads of dcap. */
+		atomic_store_explicit(&slot_for(s, g + 1)->dcap, s->window, memory_order_release);
+	} else {
+		/* Not acknowledged: back to the old epoch's parameters and state
+		 * (nothing can be served any more: the journal has failed). */
+		struct epoch back;
+		int64_t bl;
+		bool bc;
+		epoch_state(e, served, &bl, &bc);
+		epoch_init(&back, bl, bc, &e->p);
+		back.cgen = e->cgen;
+		back.dcap = 0;
+		(void)install(s, g + 1, &back, true);
+	}
+	pthread_mutex_lock(&s->xmu);
+	pthread_cond_broadcast(&s->dcv);
+	pthread_mutex_unlock(&s->xmu);
+	return rc;
+}
+
 int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 {
 	struct epoch e, ne;
@@ -1007,13 +1051,14 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 		epoch_init(&ne, last, called, &p);
 		ne.cgen = cg;
 		if (s->j != NULL) {
-			rc = journal_alter(s, &ne, o, err);
+			rc = journal_switch(s, g, &e, &ne, o, last, called, err);
 			if (rc != NUMSEQ_OK) {
 				pthread_mutex_unlock(&s->wlock);
 				return rc;
 			}
+		} else {
+			install(s, g, &ne, true);
 		}
-		install(s, g, &ne, true);
 	} else {
 		served = pending_begin(s, g, true, true);
 		epoch_state(&e, served, &last, &called);
@@ -1027,6 +1072,8 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 		ne.dcap = carry_dcap(&e, served);
 		/* Journal: written inside the PENDING window (draws of the new
 		 * epoch wait for it); if it fails, so does the ALTER. */
+		if (rc == NUMSEQ_OK && s->j != NULL)
+			release_tail(s, &e, served);
 		if (rc == NUMSEQ_OK && s->j != NULL &&
 		    (rc = journal_alter(s, &ne, o, err)) != NUMSEQ_OK) {
 			epoch_init(&ne, last, called, &e.p);
@@ -1984,6 +2031,78 @@ static int replay_claims(void *ctx, int64_t first, uint64_t count, bool claimed)
 	return numseq__claims_replay(c->s->cl, first, count, claimed);
 }
 
+/*
+ * The SEQUENCE claims policy marks what nextval hands out, and nextval
+ * writes no record per number: a reservation stands for its numbers.  So
+ * replay marks every number of every reservation as claimed (some of them
+ * may have been handed out), and the writers and close give back, with
+ * RELEASE_RUN records, the numbers of the open reservation that were not
+ * handed out (release_tail).  After a crash the numbers of the last
+ * reservation stay claimed: the gap ledger reports them, and they are
+ * never handed out again.  The walk follows the sequence's own order
+ * (CYCLE included), at most one lap.
+ */
+static int replay_reserve(void *ctx, int64_t fl, bool fc, int64_t tl, bool tc)
+{
+	struct open_ctx *c = ctx;
+	struct numseq *s = c->s;
+	struct epoch cur, e;
+	uint64_t w;
+	if (s == NULL || s->cl == NULL || s->cl_policy != NUMSEQ_CLAIMS_SEQUENCE)
+		return NUMSEQ_OK;
+	(void)read_current(s, &cur, &w);
+	epoch_init(&e, fl, fc, &cur.p);
+	for (uint64_t t = 0; t < e.n1 || e.p.cycle; t++) {
+		int64_t v = ticket_value(e.first, e.p.inc, e.n1, e.wrap, e.lap, t);
+		int rc = numseq__claims_replay(s->cl, v, 1, true);
+		if (rc != NUMSEQ_OK)
+			return rc;
+		if ((v == tl && tc) || t > numseq__claims_capacity(s->cl))
+			break;
+	}
+	return NUMSEQ_OK;
+}
+
+/*
+ * SEQUENCE policy, journaled (wlock held): the numbers of the current
+ * reservation past the tickets served, which nextval will now never hand
+ * out (a setval / RESTART / ALTER / close ends the epoch), are logged free
+ * with RELEASE_RUN records (replay marked them claimed); numbers someone
+ * claimed meanwhile are skipped.  Claims are paused meanwhile, so no claim
+ * can set a bit between our read and our record.  The writer's own record,
+ * appended next, is synced with these.
+ */
+static void release_tail(struct numseq *s, const struct epoch *e, uint64_t served)
+{
+	uint64_t t, end = e->dcap;
+	int64_t first = 0;
+	uint64_t count = 0;
+	if (s->j == NULL || s->cl == NULL || s->cl_policy != NUMSEQ_CLAIMS_SEQUENCE ||
+	    e->dcap == UINT64_MAX)
+		return;
+	if (!e->p.cycle && end > e->n1)
+		end = e->n1;
+	numseq__j_claims_pause(s->j);
+	for (t = served; t < end; t++) {
+		int64_t v = ticket_value(e->first, e->p.inc, e->n1, e->wrap, e->lap, t);
+		bool claimed = true;
+		(void)numseq_is_claimed(s, v, &claimed, NULL);
+		if (count > 0 &&
+		    (claimed || v != u2i((uint64_t)first + count * (uint64_t)e->p.inc))) {
+			(void)numseq__j_run_log(s->j, first, count, false);
+			count = 0;
+		}
+		if (!claimed) {
+			if (count == 0)
+				first = v;
+			count++;
+		}
+	}
+	if (count > 0)
+		(void)numseq__j_run_log(s->j, first, count, false);
+	numseq__j_claims_resume(s->j);
+}
+
 /* The state recovered, with its first reservation (before the sequence is
  * shared: wlock for form's sake). */
 static int journal_start(struct numseq *s, int64_t last, bool called, numseq_error_t *err)
@@ -2017,7 +2136,7 @@ int numseq__open_io(numseq_t **out, const char *path, unsigned flags, const nums
                     const numseq_journal_options_t *jo, struct numseq__jio *io, numseq_error_t *err)
 {
 	struct open_ctx ctx = {NULL};
-	struct numseq__jreplay rp = {&ctx, replay_options, replay_claims};
+	struct numseq__jreplay rp = {&ctx, replay_options, replay_claims, replay_reserve};
 	struct numseq__jopened res;
 	struct numseq__journal *j = NULL;
 	numseq_options_t ro;
@@ -2043,12 +2162,6 @@ int numseq__open_io(numseq_t **out, const char *path, unsigned flags, const nums
 		ro.set |= o->set & (NUMSEQ_OPT_RESTART | NUMSEQ_OPT_RESTART_WITH);
 		ro.restart = o->restart;
 	}
-	if (ctx.s != NULL && ctx.s->cl_policy == NUMSEQ_CLAIMS_SEQUENCE) {
-		free_sequence(ctx.s);
-		return numseq__fail(
-			err, NUMSEQ_EPOLICY, NUMSEQ__SQLSTATE_FEATURE,
-			"numseq_open: the SEQUENCE claims policy cannot be journaled yet");
-	}
 	memset(&res, 0, sizeof res);
 	rc = numseq__j_open(&j, path, flags, o != NULL ? &ro : NULL, window, io, &rp, &res, err);
 	if (rc != NUMSEQ_OK) {
@@ -2056,12 +2169,9 @@ int numseq__open_io(numseq_t **out, const char *path, unsigned flags, const nums
 			free_sequence(ctx.s);
 		return rc;
 	}
-	if (ctx.s == NULL || ctx.s->cl_policy == NUMSEQ_CLAIMS_SEQUENCE) {
+	if (ctx.s == NULL) {
 		(void)numseq__j_close(j, res.last_value, res.is_called, NULL);
-		if (ctx.s != NULL)
-			free_sequence(ctx.s);
-		return numseq__fail(err, ctx.s == NULL ? NUMSEQ_ECORRUPT : NUMSEQ_EPOLICY,
-		                    NUMSEQ__SQLSTATE_STATE,
+		return numseq__fail(err, NUMSEQ_ECORRUPT, NUMSEQ__SQLSTATE_STATE,
 		                    "numseq_open: \"%s\" holds no usable sequence", path);
 	}
 	struct numseq *s = ctx.s;
@@ -2117,7 +2227,10 @@ int numseq_close(numseq_t **sp, numseq_error_t *err)
 	 * gap); none past it was. */
 	pthread_mutex_lock(&s->wlock);
 	(void)writer_current(s, &e, &w, &served);
-	epoch_state(&e, served < e.dcap ? served : e.dcap, &last, &called);
+	if (served > e.dcap)
+		served = e.dcap;
+	epoch_state(&e, served, &last, &called);
+	release_tail(s, &e, served);
 	pthread_mutex_unlock(&s->wlock);
 	rc = numseq__j_close(s->j, last, called, err);
 	s->j = NULL;
