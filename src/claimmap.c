@@ -315,13 +315,6 @@ static inline void claimed(struct numseq__cmap *m, uint64_t w, uint64_t old, uin
 		summaries_after_set(m, w);
 }
 
-/* A word of a summary level, seq_cst (for the fix-up check of a set). */
-static inline uint64_t word_peek_sc(const struct numseq__cmap_level *l, uint64_t w)
-{
-	_Atomic uint64_t *pg = page_peek(l, w);
-	return pg == NULL ? 0 : atomic_load_explicit(&pg[w & PAGE_MASK], memory_order_seq_cst);
-}
-
 /* ---------------------------------------------------------- life cycle */
 
 static void level_free(struct numseq__cmap_level *l)
@@ -410,27 +403,12 @@ int numseq__cmap_set(struct numseq__cmap *m, uint64_t i)
 	_Atomic uint64_t *p = &pg[w & PAGE_MASK];
 	/* seq_cst: the claim's linearization point; acquire so that a claim
 	 * won after a release sees the releaser's writes, release for the
-	 * converse, and seq_cst for fix()'s argument (design.md 12.4).  Only
-	 * the bit of the old value is used, so this is one `lock bts` on x86
-	 * rather than a load and a CAS loop. */
-	if (atomic_fetch_or_explicit(p, bit, memory_order_seq_cst) & bit)
+	 * converse, and seq_cst for fix()'s argument (design.md 12.4).  The
+	 * old word tells whether this set crossed a summary boundary. */
+	uint64_t old = atomic_fetch_or_explicit(p, bit, memory_order_seq_cst);
+	if (old & bit)
 		return 0;
-	/* Counted after the set: see numseq__cmap_counts. */
-	count(m, false, 1u);
-	/* Without the old word this set cannot tell whether it crossed a
-	 * summary boundary, so it runs the fix-up check every time: the first
-	 * pass of fix()'s loop (the word, then both parent bits), three loads of
-	 * lines this thread just touched.  The fix-up argument needs only that
-	 * every boundary-crossing modifier runs the loop after its change; a
-	 * modifier that did not cross may run it too. */
-	uint64_t x = atomic_load_explicit(p, memory_order_seq_cst); /* seq_cst: fix() */
-	uint64_t pw = w >> 6, pbit = BIT(w & 63u);
-	/* Parent pages exist: pages are installed top-down (leaf_page). */
-	uint64_t f = word_peek_sc(&m->full[1], pw), a = word_peek_sc(&m->any[1], pw);
-	if (__builtin_expect(((f & pbit) != 0) != (x == valid_mask(&m->lv0, w)) ||
-	                             ((a & pbit) != 0) != (x != 0),
-	                     0))
-		summaries_after_set(m, w);
+	claimed(m, w, old, bit);
 	return 1;
 }
 
