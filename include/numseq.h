@@ -414,15 +414,17 @@ NUMSEQ_API int numseq_claimed_next(numseq_t *s, uint64_t *cursor, int64_t *out);
  * survive restarts and crashes (docs/durability.md states the promises
  * P1-P6, docs/journal-format.md the bytes).  nextval stays lock-free and
  * touches no file while inside the durable reservation of `window`
- * numbers, which a background thread extends ahead of time; setval,
+ * numbers (without a bitmap it keeps its one-fetch_add hot path), which a
+ * background thread extends ahead of time; setval,
  * RESTART, ALTER, claim and release return only once their record is on
  * disk (fdatasync; concurrent claims and releases share one write and one
  * fdatasync).  A crash loses at most about two windows of numbers, never
  * repeats one, and the next open reports exactly which range it skipped
  * (numseq_journal_info).  After a failed write or fdatasync the sequence
  * refuses all durable work with NUMSEQ_EFAILED until it is reopened, and
- * never hands out a number beyond what is durable: after a failed write or
- * fdatasync, nextval returns NUMSEQ_EFAILED even inside the reservation.
+ * never hands out a number beyond what is durable (nextval serves what the
+ * last synced reservation covers, then NUMSEQ_EFAILED; nothing at all after
+ * a failed setval / RESTART / ALTER record).
  * On a journaled sequence a numseq_nextval_n block (and a CACHE refill)
  * also stops at the end of the durable reservation (count < k).  Under
  * the SEQUENCE claims policy a reservation stands for its numbers: after

@@ -193,6 +193,10 @@ static void free_sequence(struct numseq *s);
 static void kick_reserver(struct numseq *s);
 static int wait_durable(struct numseq *s, uint64_t g, uint64_t t, numseq_error_t *err);
 static int journal_refused(const struct numseq *s, numseq_error_t *err);
+static void raise_mirror(struct numseq *s, uint64_t g, const struct epoch *e, uint64_t dcap,
+                         bool full);
+static int draw_durable(struct numseq *s, struct numseq__sess_ent *se, int64_t *out,
+                        numseq_error_t *err);
 static void release_tail(struct numseq *s, const struct epoch *e, uint64_t served);
 static int journal_switch(struct numseq *s, uint64_t g, const struct epoch *e, struct epoch *ne,
                           const numseq_options_t *o, int64_t v, bool called, numseq_error_t *err);
@@ -350,16 +354,35 @@ static void mirror_hide(struct numseq *s)
 	atomic_store_explicit(&s->mgen, SLOT_BUSY, memory_order_relaxed);
 }
 
+/* The hot path's bound: tickets below it are first + t*inc and may be
+ * served at once: min(n1, rebase_at), 0 for CYCLE or CACHE > 1 (those
+ * take the general paths).  A journaled epoch also stops the hot path
+ * half a window before its durable cap (the draw that gets there kicks
+ * the reservation thread from nextval_straddle), or, with `full`, at the
+ * cap itself (while that thread's fdatasync is under way). */
+static uint64_t mirror_fast_at(const struct numseq *s, const struct epoch *e, bool full)
+{
+	uint64_t f, lw;
+	if (e->p.cycle || e->p.cache > 1)
+		return 0;
+	f = e->n1 < s->rebase_at ? e->n1 : s->rebase_at;
+	if (e->dcap == UINT64_MAX)
+		return f;
+	lw = full || e->dcap < s->window / 2 ? e->dcap : e->dcap - s->window / 2;
+	return f < lw ? f : lw;
+}
+
+static uint64_t mirror_fast(const struct numseq *s, const struct epoch *e)
+{
+	return mirror_fast_at(s, e, false);
+}
+
 static void mirror_show(struct numseq *s, uint64_t gen, const struct epoch *e)
 {
 	atomic_store_explicit(&s->mfirst, e->first, memory_order_release);
 	atomic_store_explicit(&s->minc, e->p.inc, memory_order_release);
 	atomic_store_explicit(&s->mn1, e->n1, memory_order_release);
-	atomic_store_explicit(&s->mfast,
-	                      (e->p.cycle || e->p.cache > 1) ? 0
-	                      : e->n1 < s->rebase_at         ? e->n1
-	                                                     : s->rebase_at,
-	                      memory_order_release);
+	atomic_store_explicit(&s->mfast, mirror_fast(s, e), memory_order_release);
 	atomic_store_explicit(&s->mgen, gen, memory_order_release);
 }
 
@@ -989,6 +1012,8 @@ static int journal_switch(struct numseq *s, uint64_t g, const struct epoch *e, s
 	if (rc == NUMSEQ_OK) {
 		/* release: pairs with the draws' acquire loads of dcap. */
 		atomic_store_explicit(&slot_for(s, g + 1)->dcap, s->window, memory_order_release);
+		ne->dcap = s->window;
+		raise_mirror(s, g + 1, ne, s->window, false);
 	} else {
 		/* Not acknowledged: back to the old epoch's parameters and state
 		 * (nothing can be served any more: the journal has failed). */
@@ -1076,9 +1101,11 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 			release_tail(s, &e, served);
 		if (rc == NUMSEQ_OK && s->j != NULL &&
 		    (rc = journal_alter(s, &ne, o, err)) != NUMSEQ_OK) {
+			/* The failed record may still reach the disk: nothing more
+			 * is served (dcap 0; the journal has failed). */
 			epoch_init(&ne, last, called, &e.p);
 			ne.cgen = e.cgen;
-			ne.dcap = carry_dcap(&e, served);
+			ne.dcap = 0;
 		}
 		pending_end(s, g, &ne, 0, true);
 	}
@@ -1314,8 +1341,6 @@ static int take_block(struct numseq *s, uint64_t k, numseq_block_t *b, uint64_t 
 		}
 		if (!ticket_is_epoch(s, d, g))
 			continue; /* 2^20 epochs meanwhile: the block is a gap */
-		if (e.dcap != UINT64_MAX && numseq__j_failed(s->j))
-			return journal_refused(s, err);
 		b->first = ticket_value(e.first, e.p.inc, e.n1, e.wrap, e.lap, t);
 		b->step = e.p.inc;
 		b->count = m;
@@ -1515,12 +1540,17 @@ struct numseq__claims *numseq__claims_of(numseq_t *s, const char *fn, int *rc, n
 
 /* The hot path's draw was not the plain case: a ticket of a newer epoch,
  * past the limit, void (>= rebase_at), or in a recycled slot. */
+static int straddle_durable(struct numseq *s, struct numseq__sess_ent *se, uint64_t g, uint64_t w,
+                            int64_t first, int64_t inc, int64_t *out, numseq_error_t *err);
+
 static __attribute__((noinline)) int nextval_straddle(struct numseq *s, struct numseq__sess_ent *se,
                                                       uint64_t g, uint64_t w, int64_t first,
                                                       int64_t inc, uint64_t n1, int64_t *out,
                                                       numseq_error_t *err)
 {
 	int64_t v = 0;
+	if (s->j != NULL)
+		return straddle_durable(s, se, g, w, first, inc, out, err);
 	if (word_tag(w) != (g & TAG_MASK)) {
 		/* The mirror only shows NO CYCLE epochs (fast != 0). */
 		struct epoch pe = {.first = first, .n1 = n1, .p = {.inc = inc, .cycle = false}};
@@ -1567,8 +1597,9 @@ draw_hot(struct numseq *s, struct numseq__sess_ent *se, int64_t *out, numseq_err
 		 * CACHE 1 left is 0, or stale from an earlier CACHE and invalid
 		 * by cache_gen. */
 		if (se->left > 0 && cache_take(s, se, out))
-			return NUMSEQ_OK;             /* numseq__tls.last is se (callers) */
-		return nextval_full(s, se, out, err); /* CYCLE, CACHE, limit, or a writer */
+			return NUMSEQ_OK; /* numseq__tls.last is se (callers) */
+		/* CYCLE, CACHE, limit, or a writer; a journal's own path. */
+		return s->j != NULL ? draw_durable(s, se, out, err) : nextval_full(s, se, out, err);
 	}
 
 	/* The linearization point.  Acquire, so that a ticket of a newer
@@ -1791,6 +1822,21 @@ static void kick_reserver(struct numseq *s)
  * of the new end (call again at once: they outran the fdatasync), 0 when
  * nothing more is needed, or an error.
  */
+/* The mirror shows epoch g (wlock held): its hot-path bound follows a
+ * raised dcap, in place.  A nextval that read the old bound only takes the
+ * general path more often; one that reads the new bound also sees the
+ * raised dcap (both release stores, slot first). */
+static void raise_mirror(struct numseq *s, uint64_t g, const struct epoch *e, uint64_t dcap,
+                         bool full)
+{
+	struct epoch ne = *e;
+	/* relaxed: wlock held, writers are the only ones to change mgen. */
+	if (atomic_load_explicit(&s->mgen, memory_order_relaxed) != g)
+		return;
+	ne.dcap = dcap;
+	atomic_store_explicit(&s->mfast, mirror_fast_at(s, &ne, full), memory_order_release);
+}
+
 static int reserve_locked(struct numseq *s, numseq_error_t *err)
 {
 	struct epoch e;
@@ -1807,12 +1853,15 @@ static int reserve_locked(struct numseq *s, numseq_error_t *err)
 	target = (served > e.dcap ? served : e.dcap) + s->window;
 	epoch_state(&e, from, &fl, &fc);
 	epoch_state(&e, target, &tl, &tc);
+	/* While the fdatasync runs, the hot path may go on up to the cap. */
+	raise_mirror(s, g, &e, e.dcap, true);
 	rc = numseq__j_reserve(s->j, fl, fc, tl, tc, err);
 	if (rc != NUMSEQ_OK)
 		return rc;
 	/* release: pairs with the acquire loads of dcap in the draws; the
 	 * slot is g's for as long as wlock is held. */
 	atomic_store_explicit(&slot_for(s, g)->dcap, target, memory_order_release);
+	raise_mirror(s, g, &e, target, false);
 	(void)writer_current(s, &e, &w, &served);
 	return served + s->window / 2 >= target ? 1 : 0;
 }
@@ -1845,11 +1894,12 @@ static void *reserver_main(void *arg)
 	return NULL;
 }
 
-/* nextval after the journal failed (or while the sequence closes): nothing
- * more is served, not even below the durable cap.  A writer record whose
- * fdatasync failed may still reach the disk (or stay in the page cache a
- * crash keeps), and its state could then be behind a value served after
- * the failure (P6, docs/durability.md). */
+/* nextval past the durable cap after the journal failed (or while the
+ * sequence closes).  Below the cap values are still served: a synced
+ * reservation covers them.  An epoch whose writer record failed has cap 0
+ * (journal_switch, the PENDING ALTER path): that record may still reach
+ * the disk, and its state could then be behind any value served after it
+ * (P6, docs/durability.md). */
 static int journal_refused(const struct numseq *s, numseq_error_t *err)
 {
 	return numseq__fail(err, NUMSEQ_EFAILED, NUMSEQ__SQLSTATE_STATE,
@@ -1940,8 +1990,6 @@ static int wait_durable(struct numseq *s, uint64_t g, uint64_t t, numseq_error_t
 static int draw_durable(struct numseq *s, struct numseq__sess_ent *se, int64_t *out,
                         numseq_error_t *err)
 {
-	if (numseq__j_failed(s->j))
-		return journal_refused(s, err);
 	if (se->left > 0 && cache_take(s, se, out))
 		return NUMSEQ_OK;
 	for (;;) {
@@ -1968,8 +2016,6 @@ static int draw_durable(struct numseq *s, struct numseq__sess_ent *se, int64_t *
 				return r;
 			if (r == 0)
 				continue;
-			if (numseq__j_failed(s->j))
-				return journal_refused(s, err);
 			return serve(se, v, out);
 		}
 		if (!ticket_is_epoch(s, d, g))
@@ -1992,8 +2038,6 @@ static int draw_durable(struct numseq *s, struct numseq__sess_ent *se, int64_t *
 		} else if (t + s->window / 2 >= dcap) {
 			kick_reserver(s);
 		}
-		if (numseq__j_failed(s->j))
-			return journal_refused(s, err);
 		return serve(se, ticket_value(e.first, e.p.inc, e.n1, e.wrap, e.lap, t), out);
 	}
 }
@@ -2195,7 +2239,9 @@ int numseq__open_io(numseq_t **out, const char *path, unsigned flags, const nums
 		free_sequence(s);
 		return rc;
 	}
-	s->magic = NUMSEQ_MAGIC_SLOW;
+	/* Without a bitmap the hot path serves a journaled sequence too (below
+	 * its durable cap, mirror_fast); a bitmap takes nextval_slow. */
+	s->magic = s->cl != NULL ? NUMSEQ_MAGIC_SLOW : NUMSEQ_MAGIC;
 	*out = s;
 	return NUMSEQ_OK;
 }
@@ -2289,4 +2335,50 @@ int numseq_journal_info(numseq_t *s, numseq_journal_info_t *out)
 		return NUMSEQ_ENOJOURNAL;
 	numseq__j_info(s->j, out);
 	return NUMSEQ_OK;
+}
+
+/*
+ * The hot path's draw of a journaled sequence was not the plain case
+ * (nextval_straddle): a ticket of a newer epoch, void, past the limit, or
+ * at or past the point where the reservation must grow.  Below the durable
+ * cap the value is served (after kicking the reservation thread); past it
+ * the thread sleeps in wait_durable.
+ */
+static int straddle_durable(struct numseq *s, struct numseq__sess_ent *se, uint64_t g, uint64_t w,
+                            int64_t first, int64_t inc, int64_t *out, numseq_error_t *err)
+{
+	struct slot *d = slot_for(s, g);
+	uint64_t t = word_ticket(w), dcap, n1;
+	int64_t v = 0;
+	if (word_tag(w) != (g & TAG_MASK)) {
+		int r = durable_foreign(s, g, w, &v, err);
+		if (r < 0)
+			return r;
+		if (r == 1)
+			return serve(se, v, out);
+		return draw_durable(s, se, out, err);
+	}
+	if (!ticket_is_epoch(s, d, g))
+		return draw_durable(s, se, out, err); /* 2^20 epochs meanwhile: a gap */
+	if (t >= s->rebase_at) {
+		rebase(s, g);
+		return draw_durable(s, se, out, err);
+	}
+	/* acquire (all three): pair with slot_write / reserve_locked. */
+	n1 = atomic_load_explicit(&d->n1, memory_order_acquire);
+	dcap = atomic_load_explicit(&d->dcap, memory_order_acquire);
+	if (atomic_load_explicit(&d->gen, memory_order_acquire) != g)
+		return draw_durable(s, se, out, err); /* slot recycled: a gap */
+	if (t >= n1)
+		return draw_durable(s, se, out, err); /* past the limit: draw again */
+	if (t >= dcap) {
+		int rc = wait_durable(s, g, t, err);
+		if (rc < 0)
+			return rc;
+		if (rc == 1)
+			return draw_durable(s, se, out, err);
+	} else {
+		kick_reserver(s);
+	}
+	return serve(se, u2i((uint64_t)first + t * (uint64_t)inc), out);
 }

@@ -759,7 +759,11 @@ static void test_compact_fault(void **state)
 	fail_next_sync(&x, ENOSPC);
 	rc = numseq_compact(s, NULL);
 	assert_true(rc == NUMSEQ_ENOSPC || rc == NUMSEQ_EIO || rc == NUMSEQ_EFAILED);
-	assert_rc(numseq_nextval(s, &v, NULL), NUMSEQ_EFAILED);
+	/* nextval may still serve what its durable reservation covers, and
+	 * nothing past it. */
+	for (int i = 0; i < 4 * (int)W && (rc = numseq_nextval(s, &v, NULL)) == NUMSEQ_OK; i++)
+		maxv = v > maxv ? v : maxv;
+	assert_rc(rc, NUMSEQ_EFAILED);
 	assert_rc(numseq_close(&s, NULL), NUMSEQ_EFAILED);
 	crash(&x, NUMSEQ__FATE_DROP);
 	s = reopen(&x, &ji);
