@@ -1639,9 +1639,6 @@ int numseq_nextval(numseq_t *s, int64_t *out, numseq_error_t *err)
 	return draw_hot(s, numseq__tls.last, out, err);
 }
 
-static int draw_durable(struct numseq *s, struct numseq__sess_ent *se, int64_t *out,
-                        numseq_error_t *err);
-
 /* For the SEQUENCE claims policy: the same draw as numseq_nextval's. */
 int numseq__draw(numseq_t *s, struct numseq__sess_ent *se, int64_t *out, numseq_error_t *err)
 {
