@@ -426,10 +426,9 @@ NUMSEQ_API int numseq_claimed_next(numseq_t *s, uint64_t *cursor, int64_t *out);
  * last synced reservation covers, then NUMSEQ_EFAILED; nothing at all after
  * a failed setval / RESTART / ALTER record).
  * On a journaled sequence a numseq_nextval_n block (and a CACHE refill)
- * also stops at the end of the durable reservation (count < k).  Under
- * the SEQUENCE claims policy a reservation stands for its numbers: after
- * a crash the numbers of the open reservation stay claimed (they may have
- * been handed out; the gap ledger lists them).  A CYCLIC setval / RESTART
+ * also stops at the end of the durable reservation (count < k).  The
+ * SEQUENCE claims policy cannot be journaled yet (NUMSEQ_EPOLICY).  A
+ * CYCLIC setval / RESTART
  * moves only the in-memory cursor (not journaled; the cursor restarts at
  * START after a reopen). */
 
@@ -455,7 +454,7 @@ typedef struct numseq_journal_options {
  * NUMSEQ_EEXIST, NUMSEQ_ENOTJOURNAL, NUMSEQ_EVERSION, NUMSEQ_EFINGERPRINT,
  * NUMSEQ_ECORRUPT, NUMSEQ_ELOCKED (open elsewhere, in this process or
  * another), NUMSEQ_ESYMLINK, NUMSEQ_EBADFILE, NUMSEQ_EIO, NUMSEQ_ENOSPC,
- * NUMSEQ_ENOMEM.  Blocking (file I/O). */
+ * NUMSEQ_EPOLICY (SEQUENCE policy), NUMSEQ_ENOMEM.  Blocking (file I/O). */
 NUMSEQ_API int numseq_open(numseq_t **out, const char *path, unsigned flags,
                            const numseq_options_t *o, const numseq_journal_options_t *jo,
                            numseq_error_t *err);

@@ -2203,6 +2203,15 @@ int numseq__open_io(numseq_t **out, const char *path, unsigned flags, const nums
 		ro.set |= o->set & (NUMSEQ_OPT_RESTART | NUMSEQ_OPT_RESTART_WITH);
 		ro.restart = o->restart;
 	}
+	if (ctx.s != NULL && ctx.s->cl_policy == NUMSEQ_CLAIMS_SEQUENCE) {
+		/* Not yet: a number drawn but not yet marked (in flight, or in a
+		 * thread's cached block) is in neither the bitmap nor, after a
+		 * compaction, a reservation record (docs/durability.md). */
+		free_sequence(ctx.s);
+		return numseq__fail(
+			err, NUMSEQ_EPOLICY, NUMSEQ__SQLSTATE_FEATURE,
+			"numseq_open: the SEQUENCE claims policy cannot be journaled yet");
+	}
 	memset(&res, 0, sizeof res);
 	rc = numseq__j_open(&j, path, flags, o != NULL ? &ro : NULL, window, io, &rp, &res, err);
 	if (rc != NUMSEQ_OK) {
@@ -2210,9 +2219,12 @@ int numseq__open_io(numseq_t **out, const char *path, unsigned flags, const nums
 			free_sequence(ctx.s);
 		return rc;
 	}
-	if (ctx.s == NULL) {
+	if (ctx.s == NULL || ctx.s->cl_policy == NUMSEQ_CLAIMS_SEQUENCE) {
 		(void)numseq__j_close(j, res.last_value, res.is_called, NULL);
-		return numseq__fail(err, NUMSEQ_ECORRUPT, NUMSEQ__SQLSTATE_STATE,
+		if (ctx.s != NULL)
+			free_sequence(ctx.s);
+		return numseq__fail(err, ctx.s == NULL ? NUMSEQ_ECORRUPT : NUMSEQ_EPOLICY,
+		                    NUMSEQ__SQLSTATE_STATE,
 		                    "numseq_open: \"%s\" holds no usable sequence", path);
 	}
 	struct numseq *s = ctx.s;
