@@ -684,8 +684,3 @@ int numseq__claims_next_run(struct numseq__claims *c, uint64_t *cursor, int64_t 
 	*cursor = end;
 	return 1;
 }
-
-uint64_t numseq__claims_capacity(const struct numseq__claims *c)
-{
-	return c->g.capacity;
-}

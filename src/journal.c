@@ -705,11 +705,6 @@ static int visit_claims(void *ctx, const numseq__jrec_t *r)
 	case NUMSEQ__JF_RELEASE_RUN:
 		return p->rp->claims(p->rp->ctx, r->run.first, r->run.count,
 		                     r->type == NUMSEQ__JF_CLAIM_RUN);
-	case NUMSEQ__JF_RESERVE:
-		if (p->rp->reserve == NULL || !r->has_from)
-			return 0;
-		return p->rp->reserve(p->rp->ctx, r->from.last_value, r->from.is_called,
-		                      r->state.last_value, r->state.is_called);
 	case NUMSEQ__JF_SNAPSHOT_RUNS:
 		for (uint32_t i = 0; i < r->runs.nruns; i++) {
 			numseq__jrun_t run = numseq__jf_run(r, i);
@@ -1075,36 +1070,6 @@ uint64_t numseq__j_claim_log(struct numseq__journal *j, int64_t v, bool claimed)
 	}
 	pthread_mutex_unlock(&j->mu);
 	return lsn;
-}
-
-uint64_t numseq__j_run_log(struct numseq__journal *j, int64_t first, uint64_t count, bool claimed)
-{
-	numseq__jrec_t r;
-	memset(&r, 0, sizeof r);
-	r.type = claimed ? NUMSEQ__JF_CLAIM_RUN : NUMSEQ__JF_RELEASE_RUN;
-	r.run.first = first;
-	r.run.count = count;
-	uint64_t lsn = 0;
-	pthread_mutex_lock(&j->mu);
-	if (!j->failed) {
-		int rc = append_locked(j, &j->opts, &r);
-		if (rc == NUMSEQ_OK)
-			lsn = j->next_lsn - 1;
-		else if (rc == NUMSEQ_ENOMEM)
-			(void)fail_locked(j, -ENOMEM);
-	}
-	pthread_mutex_unlock(&j->mu);
-	return lsn;
-}
-
-void numseq__j_claims_pause(struct numseq__journal *j)
-{
-	pthread_rwlock_wrlock(&j->claims_rw);
-}
-
-void numseq__j_claims_resume(struct numseq__journal *j)
-{
-	pthread_rwlock_unlock(&j->claims_rw);
 }
 
 int numseq__j_sync(struct numseq__journal *j, uint64_t lsn, numseq_error_t *err)

@@ -51,12 +51,6 @@ struct numseq__jreplay {
 	 * that is not claimed is not an error here (a release may be logged
 	 * before its bit is cleared; see numseq__j_claim). */
 	int (*claims)(void *ctx, int64_t first, uint64_t count, bool claimed);
-	/* A reservation: the counter may hand out the values after the state
-	 * (from_last, from_called) through (to_last, to_called).  In file
-	 * order with the claims (the SEQUENCE policy marks these numbers as
-	 * claimed: they may have been handed out).  May be NULL. */
-	int (*reserve)(void *ctx, int64_t from_last, bool from_called, int64_t to_last,
-	               bool to_called);
 };
 
 /* What recovery found. */
@@ -112,14 +106,6 @@ int numseq__j_alter(struct numseq__journal *j, const numseq_options_t *o, int64_
 void numseq__j_claim_begin(struct numseq__journal *j);
 uint64_t numseq__j_claim_log(struct numseq__journal *j, int64_t v, bool claimed);
 void numseq__j_claim_end(struct numseq__journal *j);
-/* A run of count numbers first, first + INCREMENT, ... claimed or
- * released (CLAIM_RUN / RELEASE_RUN), appended like claim_log (no wait);
- * 0 when the journal has failed or the run is refused. */
-uint64_t numseq__j_run_log(struct numseq__journal *j, int64_t first, uint64_t count, bool claimed);
-/* Exclusive against claims (the compaction lock taken for writing): while
- * held, no claim or release is between its bitmap change and its record. */
-void numseq__j_claims_pause(struct numseq__journal *j);
-void numseq__j_claims_resume(struct numseq__journal *j);
 int numseq__j_sync(struct numseq__journal *j, uint64_t lsn, numseq_error_t *err);
 
 /* Compaction.  next_run is called (with the shared lock held

@@ -143,7 +143,6 @@ numseq_claims_t numseq__claims_policy(const struct numseq__claims *c);
 struct numseq__journal;
 void numseq__claims_set_journal(struct numseq__claims *c, struct numseq__journal *j);
 int numseq__claims_replay(struct numseq__claims *c, int64_t first, uint64_t count, bool claimed);
-uint64_t numseq__claims_capacity(const struct numseq__claims *c);
 int numseq__claims_next_run(struct numseq__claims *c, uint64_t *cursor, int64_t *first,
                             uint64_t *count);
 

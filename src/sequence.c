@@ -197,7 +197,6 @@ static void raise_mirror(struct numseq *s, uint64_t g, const struct epoch *e, ui
                          bool full);
 static int draw_durable(struct numseq *s, struct numseq__sess_ent *se, int64_t *out,
                         numseq_error_t *err);
-static void release_tail(struct numseq *s, const struct epoch *e, uint64_t served);
 static int journal_switch(struct numseq *s, uint64_t g, const struct epoch *e, struct epoch *ne,
                           const numseq_options_t *o, int64_t v, bool called, numseq_error_t *err);
 static_assert(offsetof(struct numseq, magic) < 128, "nextval's read-mostly fields share one line");
@@ -988,11 +987,11 @@ static int journal_alter(struct numseq *s, struct epoch *ne, const numseq_option
  * Journal: setval / RESTART (o NULL: a setval to (v, called); else an
  * ALTER with RESTART) on a journaled sequence, wlock held.  The new epoch
  * is installed first with no durable ticket (dcap 0: its draws sleep in
- * wait_durable), so the old epoch's exact closing ticket is known; then
- * the old reservation's unused tail is given back (release_tail), then
- * the new state and its first reservation are written and synced, and
- * only then is the new epoch's dcap raised.  If the write fails the
- * journal has failed and every draw refuses (P6).
+ * wait_durable, rather than spin), then the new state and its first
+ * reservation are written and synced, and only then is the new epoch's
+ * dcap raised.  If the write fails the journal has failed: the old
+ * parameters and state come back (from the exact closing ticket the
+ * switch returned), with dcap 0, so nothing more is served (P6).
  */
 static int journal_switch(struct numseq *s, uint64_t g, const struct epoch *e, struct epoch *ne,
                           const numseq_options_t *o, int64_t v, bool called, numseq_error_t *err)
@@ -1002,7 +1001,6 @@ static int journal_switch(struct numseq *s, uint64_t g, const struct epoch *e, s
 	int rc;
 	ne->dcap = 0;
 	uint64_t served = install(s, g, ne, true);
-	release_tail(s, e, served);
 	if (o != NULL) {
 		rc = journal_alter(s, ne, o, err);
 	} else {
@@ -1097,8 +1095,6 @@ int numseq_alter(numseq_t *s, const numseq_options_t *o, numseq_error_t *err)
 		ne.dcap = carry_dcap(&e, served);
 		/* Journal: written inside the PENDING window (draws of the new
 		 * epoch wait for it); if it fails, so does the ALTER. */
-		if (rc == NUMSEQ_OK && s->j != NULL)
-			release_tail(s, &e, served);
 		if (rc == NUMSEQ_OK && s->j != NULL &&
 		    (rc = journal_alter(s, &ne, o, err)) != NUMSEQ_OK) {
 			/* The failed record may still reach the disk: nothing more
@@ -2072,78 +2068,6 @@ static int replay_claims(void *ctx, int64_t first, uint64_t count, bool claimed)
 	return numseq__claims_replay(c->s->cl, first, count, claimed);
 }
 
-/*
- * The SEQUENCE claims policy marks what nextval hands out, and nextval
- * writes no record per number: a reservation stands for its numbers.  So
- * replay marks every number of every reservation as claimed (some of them
- * may have been handed out), and the writers and close give back, with
- * RELEASE_RUN records, the numbers of the open reservation that were not
- * handed out (release_tail).  After a crash the numbers of the last
- * reservation stay claimed: the gap ledger reports them, and they are
- * never handed out again.  The walk follows the sequence's own order
- * (CYCLE included), at most one lap.
- */
-static int replay_reserve(void *ctx, int64_t fl, bool fc, int64_t tl, bool tc)
-{
-	struct open_ctx *c = ctx;
-	struct numseq *s = c->s;
-	struct epoch cur, e;
-	uint64_t w;
-	if (s == NULL || s->cl == NULL || s->cl_policy != NUMSEQ_CLAIMS_SEQUENCE)
-		return NUMSEQ_OK;
-	(void)read_current(s, &cur, &w);
-	epoch_init(&e, fl, fc, &cur.p);
-	for (uint64_t t = 0; t < e.n1 || e.p.cycle; t++) {
-		int64_t v = ticket_value(e.first, e.p.inc, e.n1, e.wrap, e.lap, t);
-		int rc = numseq__claims_replay(s->cl, v, 1, true);
-		if (rc != NUMSEQ_OK)
-			return rc;
-		if ((v == tl && tc) || t > numseq__claims_capacity(s->cl))
-			break;
-	}
-	return NUMSEQ_OK;
-}
-
-/*
- * SEQUENCE policy, journaled (wlock held): the numbers of the current
- * reservation past the tickets served, which nextval will now never hand
- * out (a setval / RESTART / ALTER / close ends the epoch), are logged free
- * with RELEASE_RUN records (replay marked them claimed); numbers someone
- * claimed meanwhile are skipped.  Claims are paused meanwhile, so no claim
- * can set a bit between our read and our record.  The writer's own record,
- * appended next, is synced with these.
- */
-static void release_tail(struct numseq *s, const struct epoch *e, uint64_t served)
-{
-	uint64_t t, end = e->dcap;
-	int64_t first = 0;
-	uint64_t count = 0;
-	if (s->j == NULL || s->cl == NULL || s->cl_policy != NUMSEQ_CLAIMS_SEQUENCE ||
-	    e->dcap == UINT64_MAX)
-		return;
-	if (!e->p.cycle && end > e->n1)
-		end = e->n1;
-	numseq__j_claims_pause(s->j);
-	for (t = served; t < end; t++) {
-		int64_t v = ticket_value(e->first, e->p.inc, e->n1, e->wrap, e->lap, t);
-		bool claimed = true;
-		(void)numseq_is_claimed(s, v, &claimed, NULL);
-		if (count > 0 &&
-		    (claimed || v != u2i((uint64_t)first + count * (uint64_t)e->p.inc))) {
-			(void)numseq__j_run_log(s->j, first, count, false);
-			count = 0;
-		}
-		if (!claimed) {
-			if (count == 0)
-				first = v;
-			count++;
-		}
-	}
-	if (count > 0)
-		(void)numseq__j_run_log(s->j, first, count, false);
-	numseq__j_claims_resume(s->j);
-}
-
 /* The state recovered, with its first reservation (before the sequence is
  * shared: wlock for form's sake). */
 static int journal_start(struct numseq *s, int64_t last, bool called, numseq_error_t *err)
@@ -2177,7 +2101,7 @@ int numseq__open_io(numseq_t **out, const char *path, unsigned flags, const nums
                     const numseq_journal_options_t *jo, struct numseq__jio *io, numseq_error_t *err)
 {
 	struct open_ctx ctx = {NULL};
-	struct numseq__jreplay rp = {&ctx, replay_options, replay_claims, replay_reserve};
+	struct numseq__jreplay rp = {&ctx, replay_options, replay_claims};
 	struct numseq__jopened res;
 	struct numseq__journal *j = NULL;
 	numseq_options_t ro;
@@ -2285,7 +2209,6 @@ int numseq_close(numseq_t **sp, numseq_error_t *err)
 	if (served > e.dcap)
 		served = e.dcap;
 	epoch_state(&e, served, &last, &called);
-	release_tail(s, &e, served);
 	pthread_mutex_unlock(&s->wlock);
 	rc = numseq__j_close(s->j, last, called, err);
 	s->j = NULL;
